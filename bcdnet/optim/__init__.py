@@ -1,0 +1,1 @@
+"""Optimizers on flat parameter vectors (filled in by the optimizers work)."""

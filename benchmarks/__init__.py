@@ -1,0 +1,1 @@
+"""bcdnet benchmarks: paper tables, peer comparisons and throughput (``python -m benchmarks``)."""

@@ -1,0 +1,57 @@
+"""Describe the machine a benchmark ran on, for the header of every report."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+
+
+def machine_description() -> str:
+    """Return a Markdown bullet list: CPU, cores, OS, Python, NumPy and its BLAS, peers."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    lines = [
+        f"- CPU: {cpu}, {os.cpu_count()} logical cores",
+        f"- OS: {platform.platform()}",
+        f"- Python {platform.python_version()}, NumPy {np.__version__}",
+    ]
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [f"{i['internal_api']} {i.get('version')} ({i.get('num_threads')} threads)"
+                for i in threadpool_info() if i.get("user_api") == "blas"]
+        if blas:
+            lines.append("- BLAS: " + "; ".join(blas))
+    except ImportError:
+        pass
+    for name in ("scipy", "torch", "sklearn"):
+        try:
+            module = __import__(name)
+            lines.append(f"- {name} {module.__version__}")
+        except ImportError:
+            lines.append(f"- {name}: not installed")
+    lines.append(f"- Measured {time.strftime('%Y-%m-%d %H:%M %Z')}")
+    return "\n".join(lines)
+
+
+def median_time(fn, repeats: int = 20, warmup: int = 2) -> float:
+    """Median wall time of ``fn()`` in seconds over ``repeats`` calls after ``warmup`` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)

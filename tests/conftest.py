@@ -1,0 +1,33 @@
+"""Shared test fixtures.
+
+Data-dependent tests use the ``data_dir`` fixture.  It points at ``BCDNET_DATA``; when the
+files are missing the tests skip with a reason, unless ``BCDNET_REQUIRE_DATA=1`` (as in CI),
+in which case a missing file is a failure.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+
+settings.register_profile("ci", deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def _require_data() -> bool:
+    return os.environ.get("BCDNET_REQUIRE_DATA", "") not in ("", "0")
+
+
+@pytest.fixture
+def data_dir():
+    """The directory holding ``ccpp/Folds5x2_pp.csv`` and ``siec/Steel_industry_data.csv``."""
+    root = os.environ.get("BCDNET_DATA")
+    expected = ("ccpp/Folds5x2_pp.csv", "siec/Steel_industry_data.csv")
+    if root and all((Path(root) / name).is_file() for name in expected):
+        return Path(root)
+    reason = f"UCI data files not found (set BCDNET_DATA to a folder holding {', '.join(expected)})"
+    if _require_data():
+        pytest.fail(reason + "; BCDNET_REQUIRE_DATA=1 makes this an error")
+    pytest.skip(reason)
