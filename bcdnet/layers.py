@@ -1,0 +1,346 @@
+r"""Layers: the per-layer maths of the forward pass, the backward pass and the R-passes.
+
+A layer owns views into the network's flat parameter vector and flat scale vector; it
+computes nothing about what to propagate (that is :mod:`bcdnet.passes`).  Everything a pass
+stores for later (pre-activations, outputs, deltas, buffers) lives in a :class:`Cache` per
+layer and per data size, so repeated evaluations reuse memory instead of allocating.
+
+Dense layer :math:`l` with samples as rows (DESIGN §3):
+
+.. math::
+
+    Z = A_{\text{prev}} W + \mathbf{1} b^\top, \qquad H = \sigma(Z), \qquad
+    A = H \operatorname{diag}(\alpha)
+
+with :math:`W` of shape ``(fan_in, fan_out)`` and per-neuron scaling factors :math:`\alpha`
+(ones by default).  Backward, given :math:`\delta A = \partial E / \partial A`:
+
+.. math::
+
+    \delta Z = \delta A \odot \alpha \odot \sigma'(Z), \quad
+    \nabla_W E = A_{\text{prev}}^\top \delta Z, \quad \nabla_b E = \delta Z^\top \mathbf 1, \quad
+    \nabla_\alpha E = (\delta A \odot H)^\top \mathbf 1, \quad
+    \delta A_{\text{prev}} = \delta Z W^\top.
+
+The R-passes (Pearlmutter 1994) differentiate these along a direction
+:math:`(V_W, V_b, V_\alpha)`; :meth:`Dense.r_forward` and :meth:`Dense.r_backward` carry the
+formulas.  Column sums :math:`X^\top \mathbf 1` are computed as BLAS products with a vector of
+ones, which is faster than ``sum(axis=0)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_choice, check_int
+from .activations import Activation, Identity, get_activation
+
+__all__ = ["Layer", "Dense", "Cache", "INITIALIZERS"]
+
+
+class Cache:
+    """Per-layer storage for one data size: forward values, deltas and reusable buffers.
+
+    ``A_prev`` is the layer's input (a reference, never a copy).  Buffers are allocated on
+    first use by :meth:`buffer` and reused while the shape stays the same.
+    """
+
+    def __init__(self):
+        self.A_prev = None
+        self.unit_scales = True
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def buffer(self, name: str, shape: tuple, dtype) -> np.ndarray:
+        """Return the buffer ``name`` with ``shape``, allocating it on first use."""
+        buf = self._buffers.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = np.empty(shape, dtype=dtype)
+            self._buffers[name] = buf
+        return buf
+
+    def __repr__(self) -> str:
+        return f"Cache(buffers={sorted(self._buffers)})"
+
+
+def _glorot(rng, fan_in, fan_out, dtype):
+    r"""Glorot (Xavier) uniform: :math:`U(-a, a)`, :math:`a = \sqrt{6 / (n_{in} + n_{out})}`."""
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(dtype)
+
+
+def _he(rng, fan_in, fan_out, dtype):
+    r"""He (Kaiming) uniform: :math:`U(-a, a)`, :math:`a = \sqrt{6 / n_{in}}`."""
+    limit = np.sqrt(6.0 / fan_in)
+    return rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(dtype)
+
+
+def _orthogonal(rng, fan_in, fan_out, dtype):
+    r"""Orthogonal (Saxe et al. 2014): the Q factor of a Gaussian matrix, signs fixed by R.
+
+    The result has orthonormal rows or columns (whichever are fewer), so a deep stack of
+    square layers preserves the norm of signals and gradients: the reason deep, narrow tanh
+    stacks (Paper A's 20 and 50 layers of 5 neurons) train from it and barely from Glorot.
+    """
+    big, small = max(fan_in, fan_out), min(fan_in, fan_out)
+    q, r = np.linalg.qr(rng.standard_normal((big, small)))
+    q *= np.sign(np.diag(r))
+    return (q if fan_in >= fan_out else q.T).astype(dtype)
+
+
+INITIALIZERS = {"glorot": _glorot, "he": _he, "orthogonal": _orthogonal}
+
+
+class Layer:
+    """Base class of layers with flat parameters and per-neuron scaling factors.
+
+    A subclass declares ``n_in``, ``n_out`` and ``n_params``, binds views into the network's
+    flat vectors in :meth:`bind`, and implements the passes used by :mod:`bcdnet.passes`:
+    ``forward``, ``backward``, ``r_forward`` and ``r_backward`` (see :class:`Dense` for
+    their contracts).  A layer that lacks a pass fails loudly, naming what is missing.
+    """
+
+    n_in: int
+    n_out: int
+    n_params: int
+
+    def bind(self, params: np.ndarray, scales: np.ndarray) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement bind")
+
+    def initialize(self, rng: np.random.Generator) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement initialize")
+
+    def forward(self, A_prev, cache):
+        raise NotImplementedError(f"{type(self).__name__} must implement forward")
+
+    def backward(self, dA, cache, grad=None, grad_scales=None, need_input_grad=True, ones=None):
+        raise NotImplementedError(f"{type(self).__name__} must implement backward")
+
+    def r_forward(self, cache, RA_prev, V=None, V_scales=None):
+        raise NotImplementedError(f"{type(self).__name__} has no R-operator (r_forward)")
+
+    def r_backward(self, cache, RdA, V=None, V_scales=None, hv=None, hv_scales=None,
+                   need_input_grad=True, ones=None):
+        raise NotImplementedError(f"{type(self).__name__} has no R-operator (r_backward)")
+
+
+class Dense(Layer):
+    r"""A fully connected layer with an activation and per-neuron scaling factors.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Fan-in and fan-out (both at least 1).
+    activation : str or Activation, default "tanh"
+        A registry name (``"tanh"``, ``"sigmoid"``, ``"relu"``, ``"leaky_relu"``,
+        ``"identity"``) or an :class:`~bcdnet.activations.Activation`.
+    init : {"glorot", "he", "orthogonal"}, optional
+        Weight initialisation; by default the activation's own (Glorot for tanh, sigmoid and
+        identity, He for the ReLU family).  Biases start at zero.
+
+    Attributes
+    ----------
+    W : ndarray of shape (n_in, n_out)
+        Weights, a view into ``Network.params``.
+    b : ndarray of shape (n_out,)
+        Biases, a view into ``Network.params`` right after ``W``.
+    scales : ndarray of shape (n_out,)
+        Scaling factors :math:`\alpha`, a view into ``Network.scales``.
+    """
+
+    def __init__(self, n_in: int, n_out: int, activation="tanh", init: str | None = None):
+        self.n_in = check_int(n_in, "n_in", minimum=1)
+        self.n_out = check_int(n_out, "n_out", minimum=1)
+        self.activation: Activation = get_activation(activation)
+        self.init = check_choice(init if init is not None else self.activation.init,
+                                 "init", INITIALIZERS)
+        self.n_params = self.n_in * self.n_out + self.n_out
+        self.W = self.b = self.scales = None
+
+    def __repr__(self) -> str:
+        return (f"Dense({self.n_in}, {self.n_out}, activation={self.activation!r}, "
+                f"init={self.init!r})")
+
+    def bind(self, params: np.ndarray, scales: np.ndarray) -> None:
+        """Make ``W``, ``b`` and ``scales`` views into the network's flat vectors."""
+        n_w = self.n_in * self.n_out
+        self.W = params[:n_w].reshape(self.n_in, self.n_out)
+        self.b = params[n_w:]
+        self.scales = scales
+
+    def initialize(self, rng: np.random.Generator) -> None:
+        """Draw ``W`` from the layer's initialiser and set ``b`` to zero, in place."""
+        self.W[...] = INITIALIZERS[self.init](rng, self.n_in, self.n_out, self.W.dtype)
+        self.b[...] = 0.0
+
+    # ------------------------------------------------------------------ forward / backward
+    def forward(self, A_prev, cache: Cache):
+        r"""Compute :math:`A = \sigma(A_{prev} W + b) \odot \alpha`, storing what backward needs."""
+        n, dtype = A_prev.shape[0], self.W.dtype
+        cache.A_prev = A_prev
+        Z = cache.buffer("Z", (n, self.n_out), dtype)
+        np.matmul(A_prev, self.W, out=Z)
+        Z += self.b
+        H = self.activation.f(Z, out=cache.buffer("H", Z.shape, dtype))
+        cache.unit_scales = not (self.scales != 1.0).any()
+        if cache.unit_scales:
+            return H
+        return np.multiply(H, self.scales, out=cache.buffer("A", Z.shape, dtype))
+
+    def _delta_z(self, dA, cache: Cache, name: str = "dZ"):
+        r"""Return :math:`\delta Z = \delta A \odot \alpha \odot \sigma'(Z)` in a buffer."""
+        Z, H = cache._buffers["Z"], cache._buffers["H"]
+        if isinstance(self.activation, Identity) and cache.unit_scales:
+            return dA
+        dZ = self.activation.df(Z, H, out=cache.buffer(name, Z.shape, Z.dtype))
+        dZ *= dA
+        if not cache.unit_scales:
+            dZ *= self.scales
+        return dZ
+
+    def backward(self, dA, cache: Cache, grad=None, grad_scales=None, need_input_grad=True,
+                 ones=None):
+        r"""Back-propagate :math:`\delta A` through the layer.
+
+        Parameters
+        ----------
+        dA : ndarray of shape (n_samples, n_out)
+            :math:`\partial E / \partial A`.
+        grad : ndarray of shape (n_params,), optional
+            Receives :math:`(\nabla_W E, \nabla_b E)` flattened like the parameters.
+        grad_scales : ndarray of shape (n_out,), optional
+            Receives :math:`\nabla_\alpha E = (\delta A \odot H)^\top \mathbf 1`.
+        need_input_grad : bool
+            Whether to return :math:`\delta A_{prev} = \delta Z W^\top` (else None).
+        ones : ndarray of shape (n_samples,)
+            A vector of ones for column sums through BLAS.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_in) or None
+        """
+        cache.dA = dA
+        dZ = cache.dZ = self._delta_z(dA, cache)
+        if grad_scales is not None:
+            H = cache._buffers["H"]
+            tmp = np.multiply(dA, H, out=cache.buffer("tmp", H.shape, H.dtype))
+            np.matmul(ones, tmp, out=grad_scales)
+        if grad is not None:
+            n_w = self.n_in * self.n_out
+            np.matmul(cache.A_prev.T, dZ, out=grad[:n_w].reshape(self.n_in, self.n_out))
+            np.matmul(ones, dZ, out=grad[n_w:])
+        if not need_input_grad:
+            return None
+        return np.matmul(dZ, self.W.T, out=cache.buffer("dA_prev", cache.A_prev.shape, dZ.dtype))
+
+    # ------------------------------------------------------------------ R-passes
+    def _split(self, V):
+        if V is None:
+            return None, None
+        n_w = self.n_in * self.n_out
+        return V[:n_w].reshape(self.n_in, self.n_out), V[n_w:]
+
+    def r_forward(self, cache: Cache, RA_prev, V=None, V_scales=None):
+        r"""Forward R-pass: the directional derivative of the layer's output.
+
+        .. math::
+
+            R\{Z\} = R\{A_{prev}\} W + A_{prev} V_W + \mathbf 1 V_b^\top, \quad
+            R\{H\} = \sigma'(Z) \odot R\{Z\}, \quad
+            R\{A\} = R\{H\} \odot \alpha + H \odot V_\alpha.
+
+        ``None`` stands for a zero input or direction and skips its work.  Returns
+        :math:`R\{A\}` (or None when it is zero); keeps :math:`\sigma'(Z)`, :math:`R\{Z\}` and
+        :math:`R\{H\}` in the cache for :meth:`r_backward`.
+        """
+        Z, H = cache._buffers["Z"], cache._buffers["H"]
+        VW, Vb = self._split(V)
+        cache.D1 = self.activation.df(Z, H, out=cache.buffer("D1", Z.shape, Z.dtype))
+        cache.RA_prev = RA_prev
+        RZ = None
+        if RA_prev is not None or V is not None:
+            RZ = cache.buffer("RZ", Z.shape, Z.dtype)
+            if RA_prev is not None:
+                np.matmul(RA_prev, self.W, out=RZ)
+                if V is not None:
+                    RZ += cache.A_prev @ VW
+            else:
+                np.matmul(cache.A_prev, VW, out=RZ)
+            if V is not None:
+                RZ += Vb
+        cache.RZ = RZ
+        cache.RH = None if RZ is None else np.multiply(
+            cache.D1, RZ, out=cache.buffer("RH", Z.shape, Z.dtype))
+        if RZ is None and V_scales is None:
+            return None
+        RA = cache.buffer("RA", Z.shape, Z.dtype)
+        if RZ is None:
+            return np.multiply(H, V_scales, out=RA)
+        np.multiply(cache.RH, self.scales, out=RA)
+        if V_scales is not None:
+            RA += H * V_scales
+        return RA
+
+    def r_backward(self, cache: Cache, RdA, V=None, V_scales=None, hv=None, hv_scales=None,
+                   need_input_grad=True, ones=None):
+        r"""Backward R-pass: the directional derivative of the backward pass.
+
+        With :math:`\delta H = \delta A \odot \alpha` from the ordinary backward pass:
+
+        .. math::
+
+            R\{\delta H\} &= R\{\delta A\} \odot \alpha + \delta A \odot V_\alpha \\
+            R\{\delta Z\} &= R\{\delta H\} \odot \sigma'(Z)
+                             + \delta H \odot \sigma''(Z) \odot R\{Z\} \\
+            (Hv)_W &= R\{A_{prev}\}^\top \delta Z + A_{prev}^\top R\{\delta Z\}, \quad
+            (Hv)_b = R\{\delta Z\}^\top \mathbf 1 \\
+            (Hv)_\alpha &= (R\{\delta A\} \odot H + \delta A \odot R\{H\})^\top \mathbf 1 \\
+            R\{\delta A_{prev}\} &= R\{\delta Z\} W^\top + \delta Z V_W^\top
+
+        ``hv`` (shape ``(n_params,)``) and ``hv_scales`` (shape ``(n_out,)``) receive the
+        layer's parts of :math:`Hv` when given.  Returns :math:`R\{\delta A_{prev}\}`.
+        """
+        Z, H = cache._buffers["Z"], cache._buffers["H"]
+        dA, dZ = cache.dA, cache.dZ
+        VW, Vb = self._split(V)
+        RdH = cache.buffer("RdH", Z.shape, Z.dtype)
+        if RdA is None:
+            RdH.fill(0.0)
+        elif cache.unit_scales:
+            np.copyto(RdH, RdA)
+        else:
+            np.multiply(RdA, self.scales, out=RdH)
+        if V_scales is not None:
+            RdH += dA * V_scales
+        RdZ = np.multiply(RdH, cache.D1, out=cache.buffer("RdZ", Z.shape, Z.dtype))
+        if cache.RZ is not None and not self.activation.zero_curvature:
+            D2 = self.activation.d2f(Z, H, out=cache.buffer("D2", Z.shape, Z.dtype))
+            D2 *= cache.RZ
+            D2 *= dA
+            if not cache.unit_scales:
+                D2 *= self.scales
+            RdZ += D2
+        if hv_scales is not None:
+            tmp = cache.buffer("tmp", Z.shape, Z.dtype)
+            if RdA is None:
+                tmp.fill(0.0)
+            else:
+                np.multiply(RdA, H, out=tmp)
+            if cache.RH is not None:
+                tmp += dA * cache.RH
+            np.matmul(ones, tmp, out=hv_scales)
+        if hv is not None:
+            n_w = self.n_in * self.n_out
+            hv_W = hv[:n_w].reshape(self.n_in, self.n_out)
+            np.matmul(cache.A_prev.T, RdZ, out=hv_W)
+            if cache.RA_prev is not None:
+                hv_W += cache.RA_prev.T @ dZ
+            np.matmul(ones, RdZ, out=hv[n_w:])
+        if not need_input_grad:
+            return None
+        RdA_prev = np.matmul(RdZ, self.W.T,
+                             out=cache.buffer("RdA_prev", cache.A_prev.shape, Z.dtype))
+        if V is not None:
+            RdA_prev += dZ @ VW.T
+        return RdA_prev
+
+

@@ -1,0 +1,363 @@
+r"""The Network: a stack of layers over one flat parameter vector and one flat scale vector.
+
+.. code-block:: python
+
+    net = Network.mlp([4, 10, 10, 10, 1], activation="tanh", seed=0)
+    f, g = net.loss_grad(X, Y)          # E and dE/dθ, g shaped like net.params
+    Hv = net.hvp(X, Y, v)               # exact Hessian-vector product (Pearlmutter)
+    Gv = net.gnvp(X, Y, v)              # Gauss–Newton-vector product (PSD)
+    f, s = net.scales_grad(X, Y)        # dE/dα: the neuron sensitivities
+    obj = net.block_objective(k, X, Y)  # block k on (X, Y) with a frozen, cached prefix
+
+Layout (DESIGN §3): ``params`` is one contiguous 1-D array; layer ``l``'s ``W`` (C order,
+shape ``(fan_in, fan_out)``) and then ``b`` are views into it, in layer order.  ``scales``
+holds one :math:`\alpha` per neuron, layer by layer, the output layer included; α is not
+trained and has its own gradient.  ``blocks[k]`` is a named slice of ``params`` (one block
+per layer by default); an optimiser sees a block as a flat vector, exactly like a network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import passes
+from ._validation import (check_int, check_matrix, check_rng_seed, check_sample_weight,
+                          check_targets, check_vector)
+from .layers import Dense, Layer
+from .losses import MSE, Loss
+
+__all__ = ["Network", "Block"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """A contiguous run of layers ``first..last`` and its slice ``start:stop`` of ``params``."""
+
+    index: int
+    name: str
+    first: int
+    last: int
+    start: int
+    stop: int
+
+    @property
+    def slice(self) -> slice:
+        return slice(self.start, self.stop)
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
+
+    @property
+    def layers(self) -> range:
+        return range(self.first, self.last + 1)
+
+
+class Network:
+    """A feed-forward network whose parameters live in one flat vector.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        The layers in order; each layer's ``n_in`` must equal the previous ``n_out``.
+    loss : Loss, default MSE()
+        The loss of the predictions.
+    dtype : numpy dtype, default float64
+
+    Attributes
+    ----------
+    params : ndarray of shape (n_params,)
+        All weights and biases; assigning copies into the same storage.
+    scales : ndarray of shape (n_neurons,)
+        All scaling factors α (ones unless changed).
+    blocks : list of Block
+        One block per layer.
+    """
+
+    def __init__(self, layers, loss: Loss | None = None, dtype=np.float64):
+        layers = list(layers) if not isinstance(layers, Layer) else [layers]
+        if not layers:
+            raise ValueError("layers must hold at least one Layer, got an empty list")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layers[{i}] must be a Layer, got {type(layer).__name__}")
+            if i and layer.n_in != layers[i - 1].n_out:
+                raise ValueError(f"layers[{i}].n_in must equal layers[{i - 1}].n_out "
+                                 f"({layers[i - 1].n_out}), got {layer.n_in}")
+        if loss is not None and not isinstance(loss, Loss):
+            raise TypeError(f"loss must be a Loss, got {type(loss).__name__}")
+        self.layers = layers
+        self.loss = loss if loss is not None else MSE()
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise TypeError(f"dtype must be a floating type, got {self.dtype}")
+        p_edges = np.cumsum([0] + [layer.n_params for layer in layers])
+        s_edges = np.cumsum([0] + [layer.n_out for layer in layers])
+        self.param_slices = [slice(int(a), int(b)) for a, b in zip(p_edges[:-1], p_edges[1:])]
+        self.scale_slices = [slice(int(a), int(b)) for a, b in zip(s_edges[:-1], s_edges[1:])]
+        self._params = np.zeros(int(p_edges[-1]), dtype=self.dtype)
+        self._scales = np.ones(int(s_edges[-1]), dtype=self.dtype)
+        for layer, ps, ss in zip(layers, self.param_slices, self.scale_slices):
+            layer.bind(self._params[ps], self._scales[ss])
+        names = [f"hidden {i + 1}" for i in range(len(layers) - 1)] + ["output"]
+        self.blocks = [self._make_block(i, names[i], i, i) for i in range(len(layers))]
+        self._tape = None
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def mlp(cls, sizes, activation="tanh", output_activation="identity", init=None, seed=0,
+            dtype=np.float64, loss: Loss | None = None) -> "Network":
+        """Build a multilayer perceptron ``sizes[0] -> ... -> sizes[-1]`` and initialise it.
+
+        Parameters
+        ----------
+        sizes : sequence of int
+            Input width, hidden widths, output width (at least two entries, each >= 1).
+        activation : str or Activation, default "tanh"
+            Activation of the hidden layers.
+        output_activation : str or Activation, default "identity"
+        init : {"glorot", "he", "orthogonal"}, optional
+            Weight initialisation of every layer; by default each activation's own.
+        seed : int, SeedSequence, Generator or None, default 0
+            Seed of the NumPy Generator that draws the weights.
+        """
+        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+            raise TypeError(f"sizes must be a sequence of layer widths, got {sizes!r}")
+        if len(sizes) < 2:
+            raise ValueError(f"sizes must hold at least an input and an output width, got {sizes!r}")
+        widths = [check_int(s, f"sizes[{i}]", minimum=1) for i, s in enumerate(sizes)]
+        n = len(widths) - 1
+        layers = [Dense(widths[i], widths[i + 1],
+                        activation if i < n - 1 else output_activation, init=init)
+                  for i in range(n)]
+        net = cls(layers, loss=loss, dtype=dtype)
+        net.initialize(seed)
+        return net
+
+    def initialize(self, seed=0) -> "Network":
+        """Redraw every layer's weights from its initialiser; reset α to ones."""
+        rng = check_rng_seed(seed)
+        for layer in self.layers:
+            layer.initialize(rng)
+        self._scales[...] = 1.0
+        return self
+
+    def _make_block(self, index, name, first, last) -> Block:
+        return Block(index, name, first, last,
+                     self.param_slices[first].start, self.param_slices[last].stop)
+
+    def block_covering(self, first: int, last: int, name: str | None = None) -> Block:
+        """Return a block spanning layers ``first..last`` (``(0, L-1)``: the whole network)."""
+        n = len(self.layers)
+        first = check_int(first, "first", minimum=0)
+        last = check_int(last, "last", minimum=first)
+        if last >= n:
+            raise ValueError(f"last must be below the number of layers ({n}), got {last}")
+        return self._make_block(-1, name or f"layers {first + 1}-{last + 1}", first, last)
+
+    def copy(self) -> "Network":
+        """Return an independent copy with the same layers, parameters and scales."""
+        import copy as _copy
+
+        clone = Network([_copy.copy(layer) for layer in self.layers], self.loss, self.dtype)
+        clone.params = self._params
+        clone.scales = self._scales
+        return clone
+
+    # ------------------------------------------------------------------ flat vectors
+    @property
+    def params(self) -> np.ndarray:
+        return self._params
+
+    @params.setter
+    def params(self, value):
+        self._params[...] = check_vector(value, "params", self._params.size, self.dtype)
+
+    @property
+    def scales(self) -> np.ndarray:
+        return self._scales
+
+    @scales.setter
+    def scales(self, value):
+        self._scales[...] = check_vector(value, "scales", self._scales.size, self.dtype)
+
+    @property
+    def n_params(self) -> int:
+        return self._params.size
+
+    @property
+    def n_inputs(self) -> int:
+        return self.layers[0].n_in
+
+    @property
+    def n_outputs(self) -> int:
+        return self.layers[-1].n_out
+
+    @property
+    def sizes(self) -> list[int]:
+        return [self.n_inputs] + [layer.n_out for layer in self.layers]
+
+    def __repr__(self) -> str:
+        acts = sorted({layer.activation.name for layer in self.layers[:-1]}) or ["-"]
+        return (f"Network(sizes={self.sizes}, activation={'/'.join(acts)}, "
+                f"n_params={self.n_params}, dtype={self.dtype.name})")
+
+    # ------------------------------------------------------------------ checks
+    def _check_X(self, X, name="X"):
+        return check_matrix(X, name, self.n_inputs, self.dtype)
+
+    def _check_data(self, X, Y, sample_weight=None):
+        X = self._check_X(X)
+        Y = check_targets(Y, "Y", X.shape[0], self.n_outputs, self.dtype)
+        return X, Y, check_sample_weight(sample_weight, X.shape[0], self.dtype)
+
+    def _full_tape(self):
+        if self._tape is None:
+            self._tape = passes.Tape(len(self.layers))
+        return self._tape
+
+    # ------------------------------------------------------------------ evaluation
+    def predict(self, X) -> np.ndarray:
+        """Return the predictions, an array of shape ``(n_samples, n_outputs)``."""
+        X = self._check_X(X)
+        return passes.forward(self.layers, X, self._full_tape()).copy()
+
+    def loss_value(self, X, Y, sample_weight=None) -> float:
+        """Return the loss :math:`E` on ``(X, Y)``."""
+        X, Y, w = self._check_data(X, Y, sample_weight)
+        P = passes.forward(self.layers, X, self._full_tape())
+        return self.loss.value(P, Y, w)
+
+    def _views(self, vector, slices, first=0, offset=0):
+        return [None if i < first else vector[s.start - offset:s.stop - offset]
+                for i, s in enumerate(slices)]
+
+    def loss_grad(self, X, Y, sample_weight=None):
+        """Return ``(E, g)``: the loss and its gradient with respect to ``params``.
+
+        Returns
+        -------
+        E : float
+        g : ndarray of shape (n_params,)
+            Laid out like ``params``.
+        """
+        X, Y, w = self._check_data(X, Y, sample_weight)
+        return evaluate(self, X, Y, w, self._full_tape(), grad=True)[:2]
+
+    def scales_grad(self, X, Y, sample_weight=None):
+        r"""Return ``(E, s)`` with :math:`s = \partial E / \partial \alpha`, shaped like ``scales``.
+
+        At α = 1 these are the neuron sensitivities of Paper A: one backward pass gives all.
+        """
+        X, Y, w = self._check_data(X, Y, sample_weight)
+        f, _, s = evaluate(self, X, Y, w, self._full_tape(), grad=False, grad_scales=True)
+        return f, s
+
+    def hvp(self, X, Y, v, sample_weight=None) -> np.ndarray:
+        """Return the exact Hessian-vector product :math:`\\nabla^2_\\theta E \\, v`."""
+        X, Y, w = self._check_data(X, Y, sample_weight)
+        v = check_vector(v, "v", self.n_params, self.dtype)
+        return curvature_product(self, X, Y, w, self._full_tape(), v=v)[0]
+
+    def gnvp(self, X, Y, v, sample_weight=None) -> np.ndarray:
+        """Return the Gauss–Newton-vector product :math:`J^\\top \\nabla^2_{\\hat y} E\\, J v`."""
+        X, Y, w = self._check_data(X, Y, sample_weight)
+        v = check_vector(v, "v", self.n_params, self.dtype)
+        return curvature_product(self, X, Y, w, self._full_tape(), v=v, gauss_newton=True)[0]
+
+    def scales_hvp(self, X, Y, u, sample_weight=None, gauss_newton=False) -> np.ndarray:
+        """Return :math:`\\nabla^2_{\\alpha} E \\, u` (or its Gauss–Newton version), shaped like ``scales``."""
+        X, Y, w = self._check_data(X, Y, sample_weight)
+        u = check_vector(u, "u", self._scales.size, self.dtype)
+        return curvature_product(self, X, Y, w, self._full_tape(), u=u,
+                                 gauss_newton=gauss_newton)[1]
+
+    def block_objective(self, block, X, Y, sample_weight=None):
+        """Return a :class:`~bcdnet.block.BlockObjective`: block ``block`` on ``(X, Y)``.
+
+        The layers below the block are frozen: their output on ``X`` is computed once and
+        reused by every evaluation.  ``block`` is an index into :attr:`blocks` or a Block.
+        """
+        from .block import BlockObjective
+
+        if not isinstance(block, Block):
+            index = check_int(block, "block", minimum=0)
+            if index >= len(self.blocks):
+                raise ValueError(f"block must be below the number of blocks "
+                                 f"({len(self.blocks)}), got {index}")
+            block = self.blocks[index]
+        X, Y, w = self._check_data(X, Y, sample_weight)
+        return BlockObjective(self, block, X, Y, w)
+
+
+def evaluate(net: Network, A_in, Y, w, tape, grad=True, grad_scales=False, block=None,
+             start=0):
+    """Loss, parameter gradient and scale gradient, running only layers ``start..L``.
+
+    ``A_in`` is the input of layer ``start``.  With ``block`` given, the parameter gradient
+    covers only the block's slice.  Returns ``(E, g or None, s or None)``.
+    """
+    layers = net.layers
+    P = passes.forward(layers, A_in, tape, start)
+    dP = tape.loss_cache.buffer("dP", P.shape, P.dtype)
+    f, dP = net.loss.value_and_grad(P, Y, w, out=dP)
+    if not grad and not grad_scales:
+        return f, None, None
+    g = s = grads = scale_views = None
+    if grad:
+        if block is None:
+            g = np.empty(net.n_params, dtype=net.dtype)
+            grads = net._views(g, net.param_slices, start)
+        else:
+            g = np.empty(block.size, dtype=net.dtype)
+            grads = [g[net.param_slices[i].start - block.start:
+                       net.param_slices[i].stop - block.start] if i in block.layers else None
+                     for i in range(len(layers))]
+    if grad_scales:
+        s = np.zeros(net.scales.size, dtype=net.dtype)
+        scale_views = net._views(s, net.scale_slices, start)
+    passes.backward(layers, tape, dP, start, grads, scale_views)
+    return f, g, s
+
+
+def curvature_product(net: Network, A_in, Y, w, tape, v=None, u=None, gauss_newton=False,
+                      block=None, start=0):
+    """Hessian (or Gauss–Newton) product along ``(v, u)`` in (params, scales) space.
+
+    ``v`` is a direction in ``params`` (or in the block's slice when ``block`` is given),
+    ``u`` a direction in ``scales``; either may be None (zero).  Returns the two parts of
+    the product, ``(Hv_params or None, Hv_scales or None)``; the params part is computed when
+    ``v`` is given, the scales part when ``u`` is given.
+    """
+    layers, n = net.layers, len(net.layers)
+    if block is None:
+        V = None if v is None else net._views(v, net.param_slices, start)
+        hv = None if v is None else np.empty(net.n_params, dtype=net.dtype)
+        hv_views = None if v is None else net._views(hv, net.param_slices, start)
+    else:
+        def views(vec):
+            return [vec[net.param_slices[i].start - block.start:
+                        net.param_slices[i].stop - block.start] if i in block.layers else None
+                    for i in range(n)]
+        V = None if v is None else views(v)
+        hv = None if v is None else np.zeros(block.size, dtype=net.dtype)
+        hv_views = None if v is None else views(hv)
+    U = None if u is None else net._views(u, net.scale_slices, start)
+    hs = None if u is None else np.zeros(net.scales.size, dtype=net.dtype)
+    hs_views = None if u is None else net._views(hs, net.scale_slices, start)
+
+    P = passes.forward(layers, A_in, tape, start)
+    RP = passes.r_forward(layers, tape, start, V, U)
+    if RP is None:
+        RP = np.zeros_like(P)
+    RdP = net.loss.hvp(P, Y, RP, w, out=tape.loss_cache.buffer("RdP", P.shape, P.dtype))
+    if gauss_newton:
+        passes.backward(layers, tape, RdP, start, hv_views, hs_views)
+    else:
+        dP = tape.loss_cache.buffer("dP", P.shape, P.dtype)
+        _, dP = net.loss.value_and_grad(P, Y, w, out=dP)
+        passes.backward(layers, tape, dP, start)
+        passes.r_backward(layers, tape, RdP, start, V, U, hv_views, hs_views)
+    return hv, hs

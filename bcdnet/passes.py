@@ -1,0 +1,96 @@
+r"""The passes over a stack of layers: forward, backward, and the two R-passes.
+
+These functions decide *what* to propagate; the layers (:mod:`bcdnet.layers`) know *how*.
+Every pass runs over the layers ``start, start + 1, ..., L`` only: when the layers below
+``start`` are frozen, their output is computed once and fed in as ``A_in`` (the frozen
+prefix of DESIGN §3), so neither the forward nor the backward pass ever touches them.
+
+Gradients are written into caller-provided views (``grads[i]`` for layer ``i``, None to
+skip that layer's weight gradient), so a block gradient costs no weight-gradient products
+for the layers above the block.
+
+The Hessian-vector product along :math:`v` is Pearlmutter's :math:`R_v\{\nabla E\}`:
+a forward pass, a backward pass, a forward R-pass (:math:`Jv`) and a backward R-pass.
+The Gauss–Newton product :math:`G v = J^\top \nabla^2_{\hat y} E\, J v` is the forward
+R-pass followed by an *ordinary* backward pass seeded with :math:`\nabla^2_{\hat y} E\, Jv`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .layers import Cache
+
+__all__ = ["Tape", "forward", "backward", "r_forward", "r_backward"]
+
+
+class Tape:
+    """The caches of every layer for one data size, and a vector of ones for column sums."""
+
+    def __init__(self, n_layers: int):
+        self.caches = [Cache() for _ in range(n_layers)]
+        self.loss_cache = Cache()
+        self._ones = None
+
+    def ones(self, n: int, dtype) -> np.ndarray:
+        """Return a vector of ``n`` ones (kept between calls)."""
+        if self._ones is None or self._ones.shape[0] != n or self._ones.dtype != dtype:
+            self._ones = np.ones(n, dtype=dtype)
+        return self._ones
+
+    def __repr__(self) -> str:
+        return f"Tape(n_layers={len(self.caches)})"
+
+
+def forward(layers, A_in, tape: Tape, start: int = 0):
+    """Run layers ``start..L`` on ``A_in`` (the input of layer ``start``); return the output."""
+    A = A_in
+    for i in range(start, len(layers)):
+        A = layers[i].forward(A, tape.caches[i])
+    return A
+
+
+def backward(layers, tape: Tape, dA_top, start: int = 0, grads=None, grad_scales=None):
+    """Back-propagate ``dA_top`` from the output down to layer ``start``.
+
+    ``grads[i]`` and ``grad_scales[i]`` (lists indexed by layer, entries may be None) receive
+    layer ``i``'s parameter and scale gradients.  No input gradient is formed for layer
+    ``start``: nothing below it is differentiated.
+    """
+    ones = tape.ones(dA_top.shape[0], dA_top.dtype)
+    dA = dA_top
+    for i in range(len(layers) - 1, start - 1, -1):
+        dA = layers[i].backward(
+            dA, tape.caches[i],
+            grad=None if grads is None else grads[i],
+            grad_scales=None if grad_scales is None else grad_scales[i],
+            need_input_grad=i > start, ones=ones)
+
+
+def r_forward(layers, tape: Tape, start: int = 0, V=None, V_scales=None):
+    """Forward R-pass over layers ``start..L``; return :math:`R\\{\\hat y\\} = Jv` (or None).
+
+    ``V[i]`` and ``V_scales[i]`` are layer ``i``'s parts of the direction (None for zero).
+    """
+    RA = None
+    for i in range(start, len(layers)):
+        RA = layers[i].r_forward(
+            tape.caches[i], RA,
+            V=None if V is None else V[i],
+            V_scales=None if V_scales is None else V_scales[i])
+    return RA
+
+
+def r_backward(layers, tape: Tape, RdA_top, start: int = 0, V=None, V_scales=None,
+               hv=None, hv_scales=None):
+    """Backward R-pass from the output down to layer ``start``, after :func:`backward`."""
+    ones = tape.ones(RdA_top.shape[0], RdA_top.dtype)
+    RdA = RdA_top
+    for i in range(len(layers) - 1, start - 1, -1):
+        RdA = layers[i].r_backward(
+            tape.caches[i], RdA,
+            V=None if V is None else V[i],
+            V_scales=None if V_scales is None else V_scales[i],
+            hv=None if hv is None else hv[i],
+            hv_scales=None if hv_scales is None else hv_scales[i],
+            need_input_grad=i > start, ones=ones)
