@@ -59,8 +59,8 @@ class Activation:
         """Return :math:`\\sigma'(z)`; ``h = f(z)`` may be passed when already known."""
         raise NotImplementedError(f"{type(self).__name__} must implement df")
 
-    def d2f(self, z, h=None, out=None):
-        """Return :math:`\\sigma''(z)`; ``h = f(z)`` may be passed when already known."""
+    def d2f(self, z, h=None, out=None, d1=None):
+        """Return :math:`\\sigma''(z)`; ``h = f(z)`` and ``d1 = df(z)`` may be passed when known."""
         raise NotImplementedError(f"{type(self).__name__} must implement d2f")
 
     def __repr__(self) -> str:
@@ -97,7 +97,7 @@ class Identity(Activation):
         out.fill(1.0)
         return out
 
-    def d2f(self, z, h=None, out=None):
+    def d2f(self, z, h=None, out=None, d1=None):
         out = _out(z, out)
         out.fill(0.0)
         return out
@@ -120,10 +120,13 @@ class Tanh(Activation):
         out = np.multiply(h, h, out=out)
         return np.subtract(1.0, out, out=out)
 
-    def d2f(self, z, h=None, out=None):
+    def d2f(self, z, h=None, out=None, d1=None):
         h = np.tanh(z) if h is None else h
-        out = self.df(z, h, out=out)
-        out *= h
+        if d1 is None:
+            out = self.df(z, h, out=out)
+            out *= h
+        else:
+            out = np.multiply(d1, h, out=out)
         out *= -2.0
         return out
 
@@ -153,10 +156,11 @@ class Sigmoid(Activation):
         out *= h
         return out
 
-    def d2f(self, z, h=None, out=None):
+    def d2f(self, z, h=None, out=None, d1=None):
         h = self.f(z) if h is None else h
-        out = self.df(z, h, out=out)
-        out *= 1.0 - 2.0 * h
+        out = np.multiply(h, -2.0, out=out)
+        out += 1.0
+        out *= self.df(z, h) if d1 is None else d1
         return out
 
 
@@ -197,7 +201,7 @@ class LeakyReLU(Activation):
             out += self.negative_slope
         return out
 
-    def d2f(self, z, h=None, out=None):
+    def d2f(self, z, h=None, out=None, d1=None):
         out = _out(z, out)
         out.fill(0.0)
         return out

@@ -181,18 +181,24 @@ class Dense(Layer):
         np.matmul(A_prev, self.W, out=Z)
         Z += self.b
         H = self.activation.f(Z, out=cache.buffer("H", Z.shape, dtype))
+        cache.D1 = None  # sigma'(Z), computed on first need by backward or r_forward
         cache.unit_scales = not (self.scales != 1.0).any()
         if cache.unit_scales:
             return H
         return np.multiply(H, self.scales, out=cache.buffer("A", Z.shape, dtype))
 
-    def _delta_z(self, dA, cache: Cache, name: str = "dZ"):
+    def _d1(self, cache: Cache):
+        r"""Return :math:`\sigma'(Z)`, computed once per forward pass and kept in the cache."""
+        if cache.D1 is None:
+            Z, H = cache._buffers["Z"], cache._buffers["H"]
+            cache.D1 = self.activation.df(Z, H, out=cache.buffer("D1", Z.shape, Z.dtype))
+        return cache.D1
+
+    def _delta_z(self, dA, cache: Cache):
         r"""Return :math:`\delta Z = \delta A \odot \alpha \odot \sigma'(Z)` in a buffer."""
-        Z, H = cache._buffers["Z"], cache._buffers["H"]
         if isinstance(self.activation, Identity) and cache.unit_scales:
             return dA
-        dZ = self.activation.df(Z, H, out=cache.buffer(name, Z.shape, Z.dtype))
-        dZ *= dA
+        dZ = np.multiply(self._d1(cache), dA, out=cache.buffer("dZ", dA.shape, dA.dtype))
         if not cache.unit_scales:
             dZ *= self.scales
         return dZ
@@ -254,7 +260,7 @@ class Dense(Layer):
         """
         Z, H = cache._buffers["Z"], cache._buffers["H"]
         VW, Vb = self._split(V)
-        cache.D1 = self.activation.df(Z, H, out=cache.buffer("D1", Z.shape, Z.dtype))
+        D1 = self._d1(cache)
         cache.RA_prev = RA_prev
         RZ = None
         if RA_prev is not None or V is not None:
@@ -262,16 +268,18 @@ class Dense(Layer):
             if RA_prev is not None:
                 np.matmul(RA_prev, self.W, out=RZ)
                 if V is not None:
-                    RZ += cache.A_prev @ VW
+                    RZ += np.matmul(cache.A_prev, VW, out=cache.buffer("tmp", Z.shape, Z.dtype))
             else:
                 np.matmul(cache.A_prev, VW, out=RZ)
             if V is not None:
                 RZ += Vb
         cache.RZ = RZ
         cache.RH = None if RZ is None else np.multiply(
-            cache.D1, RZ, out=cache.buffer("RH", Z.shape, Z.dtype))
+            D1, RZ, out=cache.buffer("RH", Z.shape, Z.dtype))
         if RZ is None and V_scales is None:
             return None
+        if cache.unit_scales and V_scales is None:
+            return cache.RH  # alpha = 1: R{A} = R{H}, no copy
         RA = cache.buffer("RA", Z.shape, Z.dtype)
         if RZ is None:
             return np.multiply(H, V_scales, out=RA)
@@ -302,18 +310,22 @@ class Dense(Layer):
         Z, H = cache._buffers["Z"], cache._buffers["H"]
         dA, dZ = cache.dA, cache.dZ
         VW, Vb = self._split(V)
-        RdH = cache.buffer("RdH", Z.shape, Z.dtype)
-        if RdA is None:
-            RdH.fill(0.0)
-        elif cache.unit_scales:
-            np.copyto(RdH, RdA)
+        if RdA is not None and cache.unit_scales and V_scales is None:
+            RdH = RdA  # alpha = 1 and no alpha direction: R{dH} = R{dA}, no copy
         else:
-            np.multiply(RdA, self.scales, out=RdH)
-        if V_scales is not None:
-            RdH += dA * V_scales
+            RdH = cache.buffer("RdH", Z.shape, Z.dtype)
+            if RdA is None:
+                RdH.fill(0.0)
+            elif cache.unit_scales:
+                np.copyto(RdH, RdA)
+            else:
+                np.multiply(RdA, self.scales, out=RdH)
+            if V_scales is not None:
+                RdH += dA * V_scales
         RdZ = np.multiply(RdH, cache.D1, out=cache.buffer("RdZ", Z.shape, Z.dtype))
         if cache.RZ is not None and not self.activation.zero_curvature:
-            D2 = self.activation.d2f(Z, H, out=cache.buffer("D2", Z.shape, Z.dtype))
+            # delta_H * sigma''(Z) * R{Z}, with delta_H = dA * alpha
+            D2 = self.activation.d2f(Z, H, out=cache.buffer("D2", Z.shape, Z.dtype), d1=cache.D1)
             D2 *= cache.RZ
             D2 *= dA
             if not cache.unit_scales:
@@ -333,14 +345,15 @@ class Dense(Layer):
             hv_W = hv[:n_w].reshape(self.n_in, self.n_out)
             np.matmul(cache.A_prev.T, RdZ, out=hv_W)
             if cache.RA_prev is not None:
-                hv_W += cache.RA_prev.T @ dZ
+                hv_W += np.matmul(cache.RA_prev.T, dZ, out=cache.buffer(
+                    "tmp_w", hv_W.shape, Z.dtype))
             np.matmul(ones, RdZ, out=hv[n_w:])
         if not need_input_grad:
             return None
-        RdA_prev = np.matmul(RdZ, self.W.T,
-                             out=cache.buffer("RdA_prev", cache.A_prev.shape, Z.dtype))
+        shape = cache.A_prev.shape
+        RdA_prev = np.matmul(RdZ, self.W.T, out=cache.buffer("RdA_prev", shape, Z.dtype))
         if V is not None:
-            RdA_prev += dZ @ VW.T
+            RdA_prev += np.matmul(dZ, VW.T, out=cache.buffer("tmp_prev", shape, Z.dtype))
         return RdA_prev
 
 

@@ -348,16 +348,14 @@ def curvature_product(net: Network, A_in, Y, w, tape, v=None, u=None, gauss_newt
     hs = None if u is None else np.zeros(net.scales.size, dtype=net.dtype)
     hs_views = None if u is None else net._views(hs, net.scale_slices, start)
 
-    P = passes.forward(layers, A_in, tape, start)
-    RP = passes.r_forward(layers, tape, start, V, U)
+    P, RP = passes.r_forward(layers, A_in, tape, start, V, U)
     if RP is None:
         RP = np.zeros_like(P)
     RdP = net.loss.hvp(P, Y, RP, w, out=tape.loss_cache.buffer("RdP", P.shape, P.dtype))
-    if gauss_newton:
+    if gauss_newton:  # G v = J^T (loss Hessian) J v: an ordinary backward pass of RdP
         passes.backward(layers, tape, RdP, start, hv_views, hs_views)
     else:
         dP = tape.loss_cache.buffer("dP", P.shape, P.dtype)
         _, dP = net.loss.value_and_grad(P, Y, w, out=dP)
-        passes.backward(layers, tape, dP, start)
-        passes.r_backward(layers, tape, RdP, start, V, U, hv_views, hs_views)
+        passes.r_backward(layers, tape, dP, RdP, start, V, U, hv_views, hs_views)
     return hv, hs

@@ -23,6 +23,10 @@ from .layers import Cache
 
 __all__ = ["Tape", "forward", "backward", "r_forward", "r_backward"]
 
+# The R-passes run layer by layer right behind the ordinary pass of the same layer (forward
+# then forward R-pass; backward then backward R-pass), so each layer's arrays are still in
+# cache when the R-pass reads them.  The results equal separate sweeps exactly.
+
 
 class Tape:
     """The caches of every layer for one data size, and a vector of ones for column sums."""
@@ -67,28 +71,36 @@ def backward(layers, tape: Tape, dA_top, start: int = 0, grads=None, grad_scales
             need_input_grad=i > start, ones=ones)
 
 
-def r_forward(layers, tape: Tape, start: int = 0, V=None, V_scales=None):
-    """Forward R-pass over layers ``start..L``; return :math:`R\\{\\hat y\\} = Jv` (or None).
+def r_forward(layers, A_in, tape: Tape, start: int = 0, V=None, V_scales=None):
+    """Forward pass and forward R-pass over layers ``start..L``.
 
     ``V[i]`` and ``V_scales[i]`` are layer ``i``'s parts of the direction (None for zero).
+    Returns the output :math:`\\hat y` and :math:`R\\{\\hat y\\} = Jv` (None when zero).
     """
-    RA = None
+    A, RA = A_in, None
     for i in range(start, len(layers)):
+        cache = tape.caches[i]
+        A = layers[i].forward(A, cache)
         RA = layers[i].r_forward(
-            tape.caches[i], RA,
+            cache, RA,
             V=None if V is None else V[i],
             V_scales=None if V_scales is None else V_scales[i])
-    return RA
+    return A, RA
 
 
-def r_backward(layers, tape: Tape, RdA_top, start: int = 0, V=None, V_scales=None,
+def r_backward(layers, tape: Tape, dA_top, RdA_top, start: int = 0, V=None, V_scales=None,
                hv=None, hv_scales=None):
-    """Backward R-pass from the output down to layer ``start``, after :func:`backward`."""
+    """Backward pass and backward R-pass from the output down to layer ``start``.
+
+    ``hv[i]`` and ``hv_scales[i]`` receive layer ``i``'s parts of the product.
+    """
     ones = tape.ones(RdA_top.shape[0], RdA_top.dtype)
-    RdA = RdA_top
+    dA, RdA = dA_top, RdA_top
     for i in range(len(layers) - 1, start - 1, -1):
+        cache = tape.caches[i]
+        dA = layers[i].backward(dA, cache, need_input_grad=i > start, ones=ones)
         RdA = layers[i].r_backward(
-            tape.caches[i], RdA,
+            cache, RdA,
             V=None if V is None else V[i],
             V_scales=None if V_scales is None else V_scales[i],
             hv=None if hv is None else hv[i],

@@ -1,0 +1,399 @@
+r"""The contract every optimizer in :mod:`bcdnet.optim` keeps.
+
+An optimizer minimises a function of one flat vector,
+
+.. math::
+
+    \min_{x \in \mathbb{R}^n} f(x), \qquad \texttt{fun}(x) \to (f(x), \nabla f(x)),
+
+in the style of :func:`scipy.optimize.minimize`: ``opt.minimize(fun, x0)`` returns an
+:class:`OptimizeResult` that says where it stopped and why.  Hyperparameters go to
+``__init__`` and are checked there; limits and tolerances (``max_iter``, ``gtol``, ...) have
+documented defaults there too, and any of them can be replaced for one call
+(``opt.minimize(fun, x0, max_iter=20)``).
+
+The instance also holds the optimizer's *state* (Adam's moments, the L-BFGS memory, ...).
+``minimize`` continues from it, which is how block coordinate descent revisits a block;
+``reset()`` clears it, ``state_dict()`` / ``load_state_dict()`` save and restore it as plain
+data, and ``clone()`` gives a fresh optimizer with the same hyperparameters.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import as_float_array, check_int, check_nonnegative, check_vector
+
+__all__ = ["Status", "OptimizeResult", "Optimizer"]
+
+
+class Status(enum.IntEnum):
+    """Why a run stopped; ``OptimizeResult.status`` holds one of these.
+
+    The first three are convergence (``success=True``); the budget and callback stops are
+    normal ends of a run that did not converge; the last two are failures.
+    """
+
+    GTOL = 0                #: ||grad f||_inf <= gtol
+    FTOL = 1                #: relative reduction of f <= ftol
+    MIN_SPREAD = 2          #: ICRS: every spread contracted below rel_min times its start
+    MAX_ITER = 3            #: max_iter iterations done
+    MAX_EVAL = 4            #: max_eval evaluations of fun done
+    CALLBACK = 5            #: the callback returned True
+    BATCHES_EXHAUSTED = 6   #: the batch iterable ran out
+    NONFINITE = 7           #: fun gave NaN or inf and the method could not step back
+    LINE_SEARCH_FAILED = 8  #: no step along a descent direction lowered f
+
+
+_CONVERGED = frozenset({Status.GTOL, Status.FTOL, Status.MIN_SPREAD})
+
+
+@dataclass(repr=False, eq=False)
+class OptimizeResult:
+    """Where a run stopped and why.
+
+    Attributes
+    ----------
+    x : ndarray of shape (n,)
+        The returned point (the last finite one, for a run that met NaN or inf).
+    fun : float
+        ``f(x)`` (with batches: the loss of the last batch used, see each optimizer).
+    jac : ndarray of shape (n,) or None
+        The gradient at ``x``; None for derivative-free methods.
+    nit : int
+        Iterations done in this call.
+    nfev : int
+        Calls of ``fun`` in this call, including the first one at ``x0``.
+    success : bool
+        True when a convergence test stopped the run (``status`` 0, 1 or 2).
+    status : int
+        A :class:`Status` code.
+    message : str
+        The reason in words, with the numbers that triggered it.
+    trace : ndarray or None
+        Optimizer-specific history (ICRS: the best value after each evaluation).
+    """
+
+    x: np.ndarray
+    fun: float
+    jac: np.ndarray | None = None
+    nit: int = 0
+    nfev: int = 0
+    success: bool = False
+    status: int = -1
+    message: str = ""
+    trace: np.ndarray | None = field(default=None)
+
+    def __repr__(self) -> str:
+        with np.printoptions(precision=6, threshold=8, edgeitems=3):
+            rows = [f"  {name:>7}: {getattr(self, name)!r}" for name in
+                    ("message", "success", "status", "fun", "x", "nit", "nfev", "jac")]
+            if self.trace is not None:
+                rows.append(f"  {'trace':>7}: array of {len(self.trace)} values")
+        return "OptimizeResult(\n" + "\n".join(rows) + "\n)"
+
+
+def check_x0(x0) -> np.ndarray:
+    """Return a float64 copy of ``x0`` after checking that it is 1-D, non-empty and finite."""
+    array = as_float_array(x0, "x0")
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"x0 must be a non-empty 1-D array, got shape {array.shape}")
+    return check_vector(array, "x0", array.shape[0]).copy()
+
+
+def first_evaluation(fun, x0: np.ndarray, *args) -> tuple[float, np.ndarray]:
+    """Call ``fun(x0, *args)`` once and check what it returns: ``(f, grad)``, finite, grad like x0."""
+    out = fun(x0, *args)
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise TypeError(f"fun must return a tuple (f, grad), got {type(out).__name__}")
+    f = _as_float(out[0])
+    grad = as_float_array(out[1], "the gradient returned by fun")
+    if grad.shape != x0.shape:
+        raise ValueError(f"fun returned a gradient of shape {grad.shape} at x0, "
+                         f"expected {x0.shape} like x0")
+    if not math.isfinite(f) or not np.isfinite(grad).all():
+        raise ValueError(f"fun must be finite at x0, got f={f} and "
+                         f"{np.count_nonzero(~np.isfinite(grad))} non-finite gradient entries")
+    return f, grad.copy()
+
+
+def first_value(fun, x0: np.ndarray) -> float:
+    """Call ``fun(x0)`` once for a derivative-free method and check that the value is finite."""
+    f = value_of(fun(x0))
+    if not math.isfinite(f):
+        raise ValueError(f"fun must be finite at x0, got f={f}")
+    return f
+
+
+def value_of(out) -> float:
+    """The value from what ``fun`` returned: a number, or the first item of a tuple."""
+    return _as_float(out[0] if isinstance(out, tuple) else out)
+
+
+def _as_float(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"fun must return a real number as f, got {value!r}") from exc
+
+
+def all_finite(f: float, g: np.ndarray) -> bool:
+    """The cheap finiteness test of the hot loop: one float and one array."""
+    return math.isfinite(f) and bool(np.isfinite(g).all())
+
+
+def converged_message(gnorm: float, gtol: float) -> str:
+    return f"converged: ||grad f||_inf = {gnorm:.3g} <= gtol = {gtol:.3g}"
+
+
+def check_max_iter(value, name="max_iter"):
+    return check_int(value, name, minimum=1)
+
+
+def check_optional_limit(value, name):
+    """A positive integer limit, or None for no limit."""
+    return None if value is None else check_int(value, name, minimum=1)
+
+
+class Optimizer:
+    """Base class: the scipy-style ``minimize`` contract, limits, state and cloning.
+
+    Subclasses set the class attributes, store their hyperparameters in ``__init__`` after
+    checking them, and implement :meth:`_minimize`, :meth:`_get_state`, :meth:`_set_state`
+    and :meth:`reset`.
+
+    Attributes
+    ----------
+    needs_gradient : bool
+        False when ``fun`` may return the value alone (ICRS).
+    supports_batches : bool
+        True when ``minimize`` accepts ``batches`` (GD and Adam).
+    limits : dict
+        Name -> checker of every limit or tolerance that ``minimize`` overrides may replace.
+    """
+
+    needs_gradient = True
+    supports_batches = False
+    limits: dict = {}
+
+    # ---------------------------------------------------------------- public interface
+    def minimize(self, fun, x0, *, callback=None, batches=None, **overrides) -> OptimizeResult:
+        """Minimise ``fun`` from ``x0``, continuing from the stored state.
+
+        Parameters
+        ----------
+        fun : callable
+            ``fun(x) -> (f, grad)`` with ``f`` a float and ``grad`` a new array of shape
+            ``(n,)`` (optimizers keep gradients between calls without copying them);
+            ``fun(x, batch)`` when ``batches`` is given.  Only the first call is checked
+            in full (shape, finiteness); later calls are checked for finiteness only.
+        x0 : array_like of shape (n,)
+            Starting point; 1-D and finite.  It is copied, never modified.
+        callback : callable, optional
+            ``callback(res)`` after every iteration with a snapshot :class:`OptimizeResult`
+            (``x``, ``fun``, ``jac``, ``nit``, ``nfev``); returning True stops the run with
+            the message "stopped by callback".
+        batches : iterable, optional
+            One item per iteration, consumed lazily (optimizers with ``supports_batches``).
+        **overrides
+            New values, for this call only, of any name in :attr:`limits`.
+
+        Returns
+        -------
+        OptimizeResult
+        """
+        if not callable(fun):
+            raise TypeError(f"fun must be callable, got {type(fun).__name__}")
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+        if batches is not None and not self.supports_batches:
+            raise ValueError(f"{type(self).__name__} is a full-batch method: batches must be "
+                             f"None (mini-batches are supported by GD and Adam)")
+        limits = self._resolve_limits(overrides)
+        x0 = check_x0(x0)
+        size = self._state_size()
+        if size is not None and size != x0.size:
+            raise ValueError(f"x0 has {x0.size} entries but the stored state of "
+                             f"{type(self).__name__} is for {size}; call reset() first, or use "
+                             f"one clone() per block")
+        return self._minimize(fun, x0, callback, batches, **limits)
+
+    def reset(self) -> None:
+        """Forget the state, so that the next ``minimize`` starts afresh."""
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        """Return the state as plain data (arrays, ints, floats, strings, lists); a copy."""
+        state = {"optimizer": type(self).__name__}
+        for key, value in self._get_state().items():
+            state[key] = value.copy() if isinstance(value, np.ndarray) else value
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore a state made by :meth:`state_dict` of the same optimizer class.
+
+        Raises ValueError when keys are missing or unknown, or shapes do not fit.
+        """
+        if not isinstance(state, dict):
+            raise TypeError(f"state must be a dict from state_dict(), got {type(state).__name__}")
+        expected = set(self.state_dict())
+        if set(state) != expected:
+            raise ValueError(f"state keys must be {sorted(expected)}, got {sorted(state)}")
+        if state["optimizer"] != type(self).__name__:
+            raise ValueError(f"state was saved by {state['optimizer']}, "
+                             f"cannot load it into {type(self).__name__}")
+        body = {k: (v.copy() if isinstance(v, np.ndarray) else v)
+                for k, v in state.items() if k != "optimizer"}
+        self._set_state(body)
+
+    def clone(self) -> "Optimizer":
+        """A new optimizer of the same class and hyperparameters, with empty state."""
+        return type(self)(**self.get_params())
+
+    def get_params(self) -> dict:
+        """The constructor arguments, by name."""
+        return {name: getattr(self, name) for name in self._param_names}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # ---------------------------------------------------------------- for subclasses
+    _param_names: tuple = ()
+
+    def _minimize(self, fun, x0, callback, batches, **limits) -> OptimizeResult:
+        raise NotImplementedError
+
+    def _get_state(self) -> dict:
+        raise NotImplementedError
+
+    def _set_state(self, state: dict) -> None:
+        raise NotImplementedError
+
+    def _state_size(self) -> int | None:
+        """Length of the vectors the state is for, or None when the state is empty."""
+        raise NotImplementedError
+
+    def _check_limits(self, **values) -> None:
+        """Check limits given to ``__init__`` and store them as attributes."""
+        for name, value in values.items():
+            setattr(self, name, self.limits[name](value, name))
+
+    def _resolve_limits(self, overrides: dict) -> dict:
+        unknown = set(overrides) - set(self.limits)
+        if unknown:
+            valid = ", ".join(sorted(self.limits))
+            raise TypeError(f"{type(self).__name__}.minimize got unknown limit(s) "
+                            f"{', '.join(sorted(unknown))}; valid names are {valid}")
+        return {name: (check(overrides[name], name) if name in overrides
+                       else getattr(self, name))
+                for name, check in self.limits.items()}
+
+    @staticmethod
+    def _load_vector(state: dict, key: str, size, allow_none: bool = True):
+        """Check one saved vector (or None) against the size the state is for."""
+        value = state[key]
+        if value is None and allow_none:
+            return None
+        array = as_float_array(value, f"state[{key!r}]")
+        if size is None or array.shape != (size,):
+            raise ValueError(f"state[{key!r}] must have shape ({size},), got {array.shape}")
+        return array.copy()
+
+
+def check_tolerance(value, name):
+    """A tolerance: a finite number >= 0 (0 switches that test off)."""
+    return check_nonnegative(value, name)
+
+
+def result(x, f, g, nit, nfev, status: Status, message: str, trace=None) -> OptimizeResult:
+    """Build an :class:`OptimizeResult`; ``success`` follows from ``status``."""
+    return OptimizeResult(x=x, fun=f, jac=g, nit=nit, nfev=nfev,
+                          success=status in _CONVERGED, status=status,
+                          message=message, trace=trace)
+
+
+def snapshot(x, f, g, nit, nfev) -> OptimizeResult:
+    """What a callback sees after an iteration: copies, so it may keep them."""
+    return OptimizeResult(x=x.copy(), fun=f, jac=None if g is None else g.copy(), nit=nit,
+                          nfev=nfev, success=False, status=-1, message="running")
+
+
+_END = object()
+
+
+class SteppingOptimizer(Optimizer):
+    r"""Shared driver of the methods whose iteration is one explicit step (GD, Adam).
+
+    .. math::
+
+        x_{k+1} = x_k - \texttt{step}(g_k), \qquad (f_k, g_k) = \texttt{fun}(x_k[, b_k])
+
+    Subclasses write the step itself in :meth:`_step` and allocate their state in
+    :meth:`_prepare`.  Full batch, each step is followed by one evaluation at the new point.
+    With ``batches``, the first batch is evaluated at ``x0`` and each later batch at the point
+    after the previous step, so ``B`` batches give ``B`` steps; when the batches run out the
+    last step is kept without an evaluation, and ``fun``/``jac`` of the result are the loss and
+    gradient of the last batch at the point before that step.
+
+    A non-finite ``f`` or gradient stops the run at the last finite point (``success=False``,
+    status ``NONFINITE``); the state keeps the updates made from finite gradients.
+    """
+
+    supports_batches = True
+
+    def _step(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _prepare(self, size: int) -> None:
+        raise NotImplementedError
+
+    def _minimize(self, fun, x0, callback, batches, *, max_iter, gtol):
+        stream = None if batches is None else iter(batches)
+        args = ()
+        if stream is not None:
+            batch = next(stream, _END)
+            if batch is _END:
+                raise ValueError("batches must yield at least one batch, got an empty iterable")
+            args = (batch,)
+        f, g = first_evaluation(fun, x0, *args)
+        self._prepare(x0.size)
+        x, nit, nfev = x0, 0, 1
+        while True:
+            if gtol > 0:
+                gnorm = float(np.max(np.abs(g)))
+                if gnorm <= gtol:
+                    status, message = Status.GTOL, converged_message(gnorm, gtol)
+                    break
+            if nit >= max_iter:
+                status, message = Status.MAX_ITER, f"stopped: max_iter = {max_iter} steps done"
+                break
+            x_new = self._step(x, g)
+            nit += 1
+            if stream is not None:
+                batch = next(stream, _END)
+                if batch is _END:
+                    x = x_new
+                    status = Status.BATCHES_EXHAUSTED
+                    message = (f"stopped: batches exhausted after {nit} steps (fun and jac are "
+                               f"the last batch's, at the point before the final step)")
+                    break
+                args = (batch,)
+            f_new, g_new = fun(x_new, *args)
+            nfev += 1
+            f_new = float(f_new)
+            if not all_finite(f_new, g_new):
+                status = Status.NONFINITE
+                message = (f"failed: fun returned f = {f_new} or a non-finite gradient after "
+                           f"step {nit}; returning the last finite point")
+                nit -= 1
+                break
+            x, f, g = x_new, f_new, g_new
+            if callback is not None and callback(snapshot(x, f, g, nit, nfev)):
+                status, message = Status.CALLBACK, "stopped by callback"
+                break
+        return result(x, f, g, nit, nfev, status, message)
