@@ -153,7 +153,10 @@ def _read_table(path, required, aliases=None) -> pd.DataFrame:
         If columns are missing; the message names them and the columns found.
     """
     path = Path(path)
-    frame = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True)
+    # keep_default_na=False: a cell such as "n/a" or "NaN" is reported as a bad value, not
+    # silently read as missing.
+    frame = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True,
+                        keep_default_na=False)
     frame.columns = [str(column).strip() for column in frame.columns]
     if aliases:
         frame = frame.rename(columns={a: n for a, n in aliases.items() if a in frame.columns})
@@ -185,7 +188,7 @@ def _numeric_column(frame: pd.DataFrame, column: str, path) -> np.ndarray:
     if bad.size:
         first = int(bad[0])
         cell = raw.iloc[first]
-        shown = "an empty cell" if pd.isna(cell) else f"{cell!r}"
+        shown = "an empty cell" if pd.isna(cell) or str(cell).strip() == "" else f"{cell!r}"
         raise ValueError(
             f"column {column!r} of {path} must hold numbers, but {_where(path, first)} holds "
             f"{shown} ({bad.size} bad cell(s) in all)"
