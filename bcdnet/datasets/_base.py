@@ -64,7 +64,9 @@ class Dataset:
         X = _as_float_frame(X, "X")
         y = _as_float_frame(y, "y")
         if len(X) != len(y):
-            raise ValueError(f"X and y must have the same number of rows, got {len(X)} and {len(y)}")
+            raise ValueError(
+                f"X and y must have the same number of rows, got {len(X)} and {len(y)}"
+            )
         if not X.index.equals(y.index):
             raise ValueError("X and y must share the same index")
         self.X = X

@@ -142,7 +142,9 @@ def _extract(remote: RemoteFile, archive_path: Path, part: Path) -> str:
     try:
         archive = zipfile.ZipFile(archive_path)
     except zipfile.BadZipFile as exc:
-        raise DataNotFoundError(f"the download from {remote.url} is not a valid zip archive") from exc
+        raise DataNotFoundError(
+            f"the download from {remote.url} is not a valid zip archive"
+        ) from exc
     with archive:
         name = _find_member(archive, remote.member)
         if name is None:

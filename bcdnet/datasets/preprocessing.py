@@ -106,7 +106,9 @@ class Standardizer:
 
     def _check(self, X, name: str) -> np.ndarray:
         if self.mean_ is None:
-            raise ValueError("this Standardizer is not fitted yet; call fit(X) on the training rows")
+            raise ValueError(
+                "this Standardizer is not fitted yet; call fit(X) on the training rows"
+            )
         if isinstance(X, pd.DataFrame) and self.feature_names_in_ is not None:
             names = [str(c) for c in X.columns]
             if names != self.feature_names_in_:

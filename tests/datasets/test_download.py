@@ -1,4 +1,4 @@
-"""The downloader, tested without the internet: a local HTTP server on 127.0.0.1 and file:// URLs."""
+"""The downloader, tested offline: a local HTTP server on 127.0.0.1, and file:// URLs."""
 
 import dataclasses
 import functools

@@ -172,7 +172,7 @@ def test_missing_file_without_download_says_where_to_put_it(tmp_path):
 
 def test_data_directory_that_does_not_exist(tmp_path, monkeypatch):
     missing = tmp_path / "nowhere"
-    with pytest.raises(FileNotFoundError, match=r"nowhere \(from the data_home argument\) does not"):
+    with pytest.raises(FileNotFoundError, match=r"nowhere \(from the data_home argument\)"):
         load_ccpp(missing)
     monkeypatch.setenv("BCDNET_DATA", str(missing))
     with pytest.raises(FileNotFoundError, match="from the BCDNET_DATA environment variable"):

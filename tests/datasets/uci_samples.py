@@ -35,7 +35,10 @@ def steel_bytes(rows=None, header=STEEL_HEADER):
     return ("\ufeff" + "\r\n".join([header, *rows]) + "\r\n").encode("utf-8")
 
 
-def ccpp_bytes(target="EP", rows=("8.34,40.77,1010.84,90.01,480.48", "23.64,58.49,1011.4,74.2,445.75")):
+CCPP_ROWS = ("8.34,40.77,1010.84,90.01,480.48", "23.64,58.49,1011.4,74.2,445.75")
+
+
+def ccpp_bytes(target="EP", rows=CCPP_ROWS):
     """A small CCPP-format CSV with CRLF line endings."""
     return ("\r\n".join([f"AT,V,AP,RH,{target}", *rows]) + "\r\n").encode("ascii")
 
