@@ -92,6 +92,8 @@ class OptimizeResult:
         with np.printoptions(precision=6, threshold=8, edgeitems=3):
             rows = [f"  {name:>7}: {getattr(self, name)!r}" for name in
                     ("message", "success", "status", "fun", "x", "nit", "nfev", "jac")]
+            if isinstance(self.status, Status):
+                rows[2] = f"  {'status':>7}: {int(self.status)} ({self.status.name})"
             if self.trace is not None:
                 rows.append(f"  {'trace':>7}: array of {len(self.trace)} values")
         return "OptimizeResult(\n" + "\n".join(rows) + "\n)"
