@@ -1,3 +1,17 @@
-"""bcdnet: sensitivity-guided, layer-by-layer training of deep regression networks in NumPy."""
+"""bcdnet: sensitivity-guided, layer-by-layer training of deep regression networks in NumPy.
+
+.. code-block:: python
+
+    import bcdnet as bn
+    net = bn.Network.mlp([4, 10, 10, 10, 1], activation="tanh", seed=0)
+    f, g = net.loss_grad(X, Y)
+"""
+
+from . import activations, losses, layers, optim, datasets, testing  # noqa: F401
+from .activations import Activation, get_activation  # noqa: F401
+from .block import BlockObjective  # noqa: F401
+from .layers import Dense, Layer  # noqa: F401
+from .losses import MSE, Loss  # noqa: F401
+from .network import Block, Network  # noqa: F401
 
 __version__ = "0.1.0"

@@ -30,7 +30,7 @@ __all__ = [
 
 
 class Activation:
-    """Base class: an elementwise function ``f`` with derivatives ``df`` and ``d2f``.
+    r"""Base class: an elementwise function ``f`` with derivatives ``df`` and ``d2f``.
 
     Subclasses implement the three methods below.  ``z`` and ``h`` are arrays of the same
     shape; ``out``, when given, is a preallocated array of that shape that receives the
@@ -137,17 +137,20 @@ class Sigmoid(Activation):
     .. math::  \sigma(z) = \frac{1}{1 + e^{-z}}, \qquad \sigma'(z) = h (1 - h), \qquad
                \sigma''(z) = h (1 - h)(1 - 2h), \qquad h = \sigma(z)
 
-    Computed as :math:`\tfrac12 (1 + \tanh(z/2))`, an identity that never forms
-    :math:`e^{|z|}`, so ``|z|`` up to and beyond 1e3 gives 0 or 1 without warnings.
+    Computed from :math:`t = e^{-|z|} \in (0, 1]`, which never overflows: for :math:`z < 0`,
+    :math:`\sigma(z) = t / (1 + t)`, and for :math:`z \ge 0`, :math:`\sigma(z) = 1 - t/(1 + t)`.
+    So ``|z|`` up to 1e3 and beyond gives no warning, and small values keep their relative
+    accuracy (:math:`\sigma(-50) \approx 1.9 \times 10^{-22}`, not 0).
     """
 
     name = "sigmoid"
 
     def f(self, z, out=None):
-        out = np.multiply(z, 0.5, out=out)
-        np.tanh(out, out=out)
-        out += 1.0
-        out *= 0.5
+        out = np.abs(z, out=out)
+        np.negative(out, out=out)
+        np.exp(out, out=out)                       # t = exp(-|z|)
+        np.divide(out, out + 1.0, out=out)         # t / (1 + t) = sigma(-|z|)
+        np.subtract(1.0, out, out=out, where=z >= 0)
         return out
 
     def df(self, z, h=None, out=None):

@@ -1,0 +1,43 @@
+"""MSE: value by definition, gradient and Hessian-vector product, sample weights."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bcdnet.losses import MSE
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 30), m=st.integers(1, 4), seed=st.integers(0, 1000),
+       weighted=st.booleans())
+def test_mse_value_gradient_and_hvp(n, m, seed, weighted):
+    rng = np.random.default_rng(seed)
+    P, Y, R = rng.normal(size=(n, m)), rng.normal(size=(n, m)), rng.normal(size=(n, m))
+    w = rng.uniform(0.1, 2, n) if weighted else None
+    loss = MSE()
+    ww = np.ones(n) if w is None else w
+    expected = sum(ww[i] * np.sum((P[i] - Y[i]) ** 2) for i in range(n)) / (m * ww.sum())
+    assert loss.value(P, Y, w) == pytest.approx(expected, rel=1e-13)
+    h = 1e-6
+    fd = np.zeros_like(P)
+    for idx in np.ndindex(P.shape):
+        E = np.zeros_like(P)
+        E[idx] = h
+        fd[idx] = (loss.value(P + E, Y, w) - loss.value(P - E, Y, w)) / (2 * h)
+    g = loss.grad(P, Y, w)
+    np.testing.assert_allclose(g, fd, rtol=0, atol=1e-7 * np.abs(g).max())
+    fd_h = (loss.grad(P + h * R, Y, w) - loss.grad(P - h * R, Y, w)) / (2 * h)
+    Hr = loss.hvp(P, Y, R, w)
+    np.testing.assert_allclose(Hr, fd_h, rtol=0, atol=1e-7 * np.abs(Hr).max())
+    value, grad = loss.value_and_grad(P, Y, w)
+    assert value == loss.value(P, Y, w)
+
+
+def test_integer_weights_equal_repeated_rows():
+    rng = np.random.default_rng(0)
+    P, Y = rng.normal(size=(5, 2)), rng.normal(size=(5, 2))
+    w = np.array([1, 3, 0, 2, 1.0])
+    rows = np.repeat(np.arange(5), w.astype(int))
+    loss = MSE()
+    assert loss.value(P, Y, w) == pytest.approx(loss.value(P[rows], Y[rows]), rel=1e-14)
