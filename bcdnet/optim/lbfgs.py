@@ -102,7 +102,10 @@ class LBFGS(Optimizer):
                  max_eval=None, xtol=1e-9):
         self.history_size = check_int(history_size, "history_size", minimum=1)
         if line_search is not None:
-            check_choice(line_search, "line_search", {"strong_wolfe"})
+            try:
+                check_choice(line_search, "line_search", {"strong_wolfe"})
+            except ValueError as exc:
+                raise ValueError(f"{exc}, or None for a fixed step") from None
         self.line_search = line_search
         self.lr = check_positive(lr, "lr")
         self.c1 = check_positive(c1, "c1")
