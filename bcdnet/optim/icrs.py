@@ -157,10 +157,10 @@ class ICRS(Optimizer):
                 if not np.isfinite(sigma).all():
                     raise ValueError("sigma0 must be given when bounds are infinite")
             else:
-                sigma = np.broadcast_to(np.asarray(self.sigma0, dtype=float), (n,))
                 if np.ndim(self.sigma0) == 1 and np.size(self.sigma0) != n:
                     raise ValueError(f"sigma0 must have {n} entries like x0, "
                                      f"got {np.size(self.sigma0)}")
+                sigma = np.broadcast_to(np.asarray(self.sigma0, dtype=float), (n,))
             self.sigma = np.array(sigma, dtype=float)
             self.sigma_start = self.sigma.copy()
         return box
