@@ -1,0 +1,256 @@
+r"""Neuron sensitivities :math:`\partial E / \partial \alpha` and the layer scores built on them.
+
+Every neuron :math:`j` of layer :math:`l` multiplies its output by a scaling factor
+:math:`\alpha_{l,j}` (ones unless changed; DESIGN §3), :math:`A_l = H_l \operatorname{diag}(\alpha_l)`.
+Its *sensitivity* is the derivative of the loss in that factor,
+
+.. math::
+
+    s_{l,j} = \frac{\partial E}{\partial \alpha_{l,j}}
+            = \sum_n \delta a^{(n)}_{l,j}\, h^{(n)}_{l,j},
+    \qquad \delta a_l = \frac{\partial E}{\partial a_l},
+
+so one forward and one backward pass give all of them (``method="ad"``).  At
+:math:`\alpha = 1`, *Identity 1* (algorithms.md §1.2) says the same number is the projection
+of the outgoing weights on their gradient,
+:math:`s_{l,j} = \langle W_{l+1}[j, :], \nabla_{W_{l+1}} E[j, :] \rangle`: the directional
+derivative of :math:`E` along a rescaling of the neuron's fan-out.  This is the gate of
+Molchanov et al. (2019), whose first-order importance of a neuron is :math:`s_{l,j}^2`.
+The independent check of Paper A is the central difference (``method="fd"``)
+
+.. math::
+
+    s_{l,j} \approx \frac{E(\alpha_{l,j} + h) - E(\alpha_{l,j} - h)}{2h},
+
+two forward passes per neuron, each starting at layer :math:`l` from the cached output of
+the layers below (which the perturbation does not change).
+
+**Group scores** (algorithms.md §1.3).  For a contiguous group :math:`G` of layers with
+:math:`|G|` neurons let :math:`g = g_G` be the sensitivities restricted to it.
+
+* First order, the mean squared neuron sensitivity:
+  :math:`S_1(G) = \lVert g \rVert^2 / |G|`.
+* Second order, the decrease of the quadratic model
+  :math:`m(p) = g^\top p + \tfrac12 p^\top H_{\alpha\alpha} p` at its *Cauchy point*, the
+  minimiser along :math:`-g` inside the trust region :math:`\lVert p \rVert \le \Delta`
+  (Nocedal & Wright, *Numerical Optimization*, 2nd ed., 2006, §4.1).  With :math:`v` equal
+  to :math:`g` on the group and 0 elsewhere, one α-space Hessian-vector product gives
+  :math:`\kappa = v^\top H_{\alpha\alpha} v`, and
+
+  .. math::
+
+      \tau = \begin{cases} 1 & \kappa \le 0 \\
+             \min\bigl(\lVert g \rVert^3 / (\Delta \kappa),\, 1\bigr) & \kappa > 0 \end{cases},
+      \qquad
+      p_C = -\tau \Delta \frac{g}{\lVert g \rVert}, \qquad
+      S_2(G) = \frac{1}{|G|}\Bigl(\tau \Delta \lVert g \rVert
+               - \tfrac12 \tau^2 \Delta^2 \frac{\kappa}{\lVert g \rVert^2}\Bigr),
+
+  with :math:`S_2 = 0` when :math:`g = 0`.  Inside the region (:math:`\tau < 1`) this is
+  :math:`(g^\top g)^2 / (2 \kappa |G|)`; on its boundary curvature only re-ranks groups whose
+  gradients are close.  ``gauss_newton=True`` uses the Gauss–Newton matrix for
+  :math:`\kappa`, which is never negative.
+
+A :class:`Sensitivity` describes the network at one point: second-order scores are computed
+lazily, on request, from the network and data it keeps, so it is **stale** once the
+parameters or the scales change (asking it for a new second-order score then raises).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import passes
+from ._validation import check_choice, check_int, check_positive
+from .network import Network, evaluate
+
+__all__ = ["Sensitivity", "sensitivity", "METHODS"]
+
+#: The ways to compute the neuron sensitivities.
+METHODS = ("ad", "fd")
+
+
+def sensitivity(net: Network, X, Y, sample_weight=None, method: str = "ad",
+                h: float = 1e-5) -> "Sensitivity":
+    r"""Return the neuron sensitivities :math:`\partial E / \partial \alpha` of ``net`` on ``(X, Y)``.
+
+    Parameters
+    ----------
+    net : Network
+    X : array_like of shape (n_samples, n_inputs)
+    Y : array_like of shape (n_samples, n_outputs) or (n_samples,)
+    sample_weight : array_like of shape (n_samples,), optional
+    method : {"ad", "fd"}, default "ad"
+        ``"ad"``: one backward pass (exact).  ``"fd"``: central differences with step ``h``
+        in every :math:`\alpha_{l,j}`, 2 forward passes per neuron; α is restored exactly.
+    h : float, default 1e-5
+        Finite-difference step (``"fd"`` only); absolute, since α is of order 1.
+
+    Returns
+    -------
+    Sensitivity
+        At the network's current parameters and scales (normally α = 1).
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    method = check_choice(method, "method", METHODS)
+    h = check_positive(h, "h")
+    X, Y, w = net._check_data(X, Y, sample_weight)
+    if method == "ad":
+        loss, values = net.scales_grad(X, Y, w)
+    else:
+        loss, values = _central_differences(net, X, Y, w, h)
+    return Sensitivity(net, X, Y, w, values, loss, method)
+
+
+def _central_differences(net: Network, X, Y, w, h: float):
+    """``(E, s)`` with each :math:`s_i` from :math:`E(\\alpha_i \\pm h)`, α restored exactly."""
+    layers, scales = net.layers, net.scales
+    tape, prefix_cache = passes.Tape(len(layers)), passes.Tape(1).caches[0]
+    values = np.empty(scales.size, dtype=net.dtype)
+    loss = float(evaluate(net, X, Y, w, tape, grad=False)[0])
+    A_in = X                                   # input of layer l at the unperturbed α
+    for l, layer in enumerate(layers):
+        for i in range(net.scale_slices[l].start, net.scale_slices[l].stop):
+            alpha = scales[i]
+            try:
+                scales[i] = alpha + h
+                f_plus = float(evaluate(net, A_in, Y, w, tape, grad=False, start=l)[0])
+                scales[i] = alpha - h
+                f_minus = float(evaluate(net, A_in, Y, w, tape, grad=False, start=l)[0])
+            finally:
+                scales[i] = alpha
+            values[i] = (f_plus - f_minus) / (2.0 * h)
+        A_in = layer.forward(A_in, prefix_cache).copy()
+    return loss, values
+
+
+def _check_order(order) -> int:
+    if isinstance(order, bool) or order not in (1, 2):
+        raise ValueError(f"order must be 1 or 2, got {order!r}")
+    return int(order)
+
+
+class Sensitivity:
+    r"""The neuron sensitivities of a network at one point, and group scores built on them.
+
+    Made by :func:`sensitivity`; not meant to be built by hand.
+
+    Attributes
+    ----------
+    values : ndarray of shape (n_neurons,)
+        :math:`s = \partial E / \partial \alpha`, laid out like ``net.scales``.
+    by_layer : list of ndarray
+        ``by_layer[l]`` of shape ``(n_out_l,)``: layer ``l``'s part of ``values`` (a view).
+    loss : float
+        :math:`E` at this point.
+    n_layers : int
+    method : str
+        ``"ad"`` or ``"fd"``.
+    n_hvp : int
+        α-space Hessian-vector products computed so far (second-order scores).
+    """
+
+    def __init__(self, net: Network, X, Y, sample_weight, values, loss, method="ad"):
+        self.net, self.X, self.Y, self.sample_weight = net, X, Y, sample_weight
+        self.values = values
+        self.by_layer = [values[s] for s in net.scale_slices]
+        self.loss = float(loss)
+        self.n_layers = len(net.layers)
+        self.method = method
+        self.n_hvp = 0
+        self._curvature: dict[tuple, float] = {}     # (first, last, gauss_newton) -> kappa
+        self._params = net.params.copy()             # the point this object describes
+        self._scales = net.scales.copy()
+
+    def __repr__(self) -> str:
+        return (f"Sensitivity(n_layers={self.n_layers}, n_neurons={self.values.size}, "
+                f"loss={self.loss:.6g}, max_abs={self.max_abs():.3g}, method={self.method!r})")
+
+    def max_abs(self) -> float:
+        r"""The largest :math:`|s_{l,j}|` (the ∞-norm; the sensitivity-tolerance stop)."""
+        return float(np.max(np.abs(self.values)))
+
+    def layer_scores(self, order: int = 1, trust_radius: float = 1e-3,
+                     gauss_newton: bool = False) -> np.ndarray:
+        """Return the score of every single layer.
+
+        Parameters are those of :meth:`group_score`.
+
+        Returns
+        -------
+        ndarray of shape (n_layers,)
+        """
+        return np.array([self.group_score(l, l, order, trust_radius, gauss_newton)
+                         for l in range(self.n_layers)])
+
+    def group_score(self, first: int, last: int, order: int = 1, trust_radius: float = 1e-3,
+                    gauss_newton: bool = False) -> float:
+        r"""Return the score :math:`S_1` or :math:`S_2` of layers ``first..last`` (inclusive).
+
+        Parameters
+        ----------
+        first, last : int
+            ``0 <= first <= last < n_layers``.
+        order : {1, 2}, default 1
+            1: :math:`\lVert g \rVert^2 / |G|`.  2: the trust-region Cauchy decrease divided
+            by :math:`|G|` (module docstring); costs one Hessian-vector product per group,
+            remembered for later calls with any ``trust_radius``.
+        trust_radius : float, default 1e-3
+            :math:`\Delta`, the radius of the trust region (order 2 only); positive.
+        gauss_newton : bool, default False
+            Use the Gauss–Newton matrix for :math:`\kappa` (order 2 only).
+
+        Returns
+        -------
+        float
+        """
+        first = check_int(first, "first", minimum=0)
+        last = check_int(last, "last", minimum=first)
+        if last >= self.n_layers:
+            raise ValueError(f"last must be below the number of layers ({self.n_layers}), "
+                             f"got {last}")
+        order = _check_order(order)
+        trust_radius = check_positive(trust_radius, "trust_radius")
+        g = self.values[self.net.scale_slices[first].start:self.net.scale_slices[last].stop]
+        gg = float(g @ g)
+        if order == 1:
+            return gg / g.size
+        if gg == 0.0:
+            return 0.0
+        kappa = self._kappa(first, last, bool(gauss_newton))
+        return _cauchy_decrease(math.sqrt(gg), gg, kappa, trust_radius) / g.size
+
+    def _kappa(self, first: int, last: int, gauss_newton: bool) -> float:
+        r""":math:`v^\top H_{\alpha\alpha} v` with :math:`v = g` on layers ``first..last``, 0 elsewhere."""
+        key = (first, last, gauss_newton)
+        if key not in self._curvature:
+            if not (np.array_equal(self.net.params, self._params)
+                    and np.array_equal(self.net.scales, self._scales)):
+                raise RuntimeError("this Sensitivity is stale: the network's parameters or "
+                                   "scales changed since it was computed; call "
+                                   "bcdnet.sensitivity(net, X, Y) again")
+            part = slice(self.net.scale_slices[first].start, self.net.scale_slices[last].stop)
+            v = np.zeros_like(self.values)
+            v[part] = self.values[part]
+            Hv = self.net.scales_hvp(self.X, self.Y, v, self.sample_weight,
+                                     gauss_newton=gauss_newton)
+            self.n_hvp += 1
+            self._curvature[key] = float(v[part] @ Hv[part])
+        return self._curvature[key]
+
+
+def _cauchy_decrease(gnorm: float, gg: float, kappa: float, trust_radius: float) -> float:
+    r"""The decrease :math:`\tau\Delta\lVert g\rVert - \tfrac12\tau^2\Delta^2\kappa/\lVert g\rVert^2`.
+
+    The interior test :math:`\Delta\kappa > \lVert g \rVert^3` is written without dividing,
+    so nothing overflows; there :math:`\tau < 1`.
+    """
+    if kappa > 0.0 and trust_radius * kappa > gnorm * gg:
+        tau = gnorm * gg / (trust_radius * kappa)          # interior: the minimiser along -g
+    else:
+        tau = 1.0                                          # on the boundary ||p|| = Delta
+    step = tau * trust_radius                              # ||p_C||
+    return step * gnorm - 0.5 * step * step * kappa / gg
