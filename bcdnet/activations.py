@@ -63,6 +63,16 @@ class Activation:
         """Return :math:`\\sigma''(z)`; ``h = f(z)`` and ``d1 = df(z)`` may be passed when known."""
         raise NotImplementedError(f"{type(self).__name__} must implement d2f")
 
+    def d2f_over_df(self, z, h, out=None):
+        """Return :math:`\\sigma''(z) / \\sigma'(z)` when it is a smooth function of ``h``.
+
+        Optional (the default returns None): when available, the backward R-pass forms its
+        curvature term :math:`\\delta H \\odot \\sigma'' \\odot R\\{Z\\}` as
+        :math:`\\delta Z \\odot (\\sigma''/\\sigma') \\odot R\\{Z\\}`, reusing
+        :math:`\\delta Z = \\delta H \\odot \\sigma'` and saving passes over the data.
+        """
+        return None
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -130,6 +140,10 @@ class Tanh(Activation):
         out *= -2.0
         return out
 
+    def d2f_over_df(self, z, h, out=None):
+        """:math:`\\sigma''/\\sigma' = -2h`."""
+        return np.multiply(h, -2.0, out=out)
+
 
 class Sigmoid(Activation):
     r"""The logistic function, evaluated without overflow for any finite ``z``.
@@ -164,6 +178,12 @@ class Sigmoid(Activation):
         out = np.multiply(h, -2.0, out=out)
         out += 1.0
         out *= self.df(z, h) if d1 is None else d1
+        return out
+
+    def d2f_over_df(self, z, h, out=None):
+        """:math:`\\sigma''/\\sigma' = 1 - 2h`."""
+        out = np.multiply(h, -2.0, out=out)
+        out += 1.0
         return out
 
 

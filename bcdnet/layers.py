@@ -324,12 +324,16 @@ class Dense(Layer):
                 RdH += dA * V_scales
         RdZ = np.multiply(RdH, cache.D1, out=cache.buffer("RdZ", Z.shape, Z.dtype))
         if cache.RZ is not None and not self.activation.zero_curvature:
-            # delta_H * sigma''(Z) * R{Z}, with delta_H = dA * alpha
-            D2 = self.activation.d2f(Z, H, out=cache.buffer("D2", Z.shape, Z.dtype), d1=cache.D1)
+            # the curvature term delta_H * sigma''(Z) * R{Z}, with delta_H = dA * alpha
+            D2 = cache.buffer("D2", Z.shape, Z.dtype)
+            if self.activation.d2f_over_df(Z, H, out=D2) is not None:
+                D2 *= dZ                       # = delta_H * sigma'' since dZ = delta_H * sigma'
+            else:
+                self.activation.d2f(Z, H, out=D2, d1=cache.D1)
+                D2 *= dA
+                if not cache.unit_scales:
+                    D2 *= self.scales
             D2 *= cache.RZ
-            D2 *= dA
-            if not cache.unit_scales:
-                D2 *= self.scales
             RdZ += D2
         if hv_scales is not None:
             tmp = cache.buffer("tmp", Z.shape, Z.dtype)
