@@ -120,7 +120,7 @@ class LBFGS(Optimizer):
     # ---------------------------------------------------------------- memory
     def reset(self):
         self._S = self._Y = None     # ring arrays, shape (history_size, n)
-        self._rho = np.zeros(self.history_size)
+        self._rho = [0.0] * self.history_size   # 1 / y's, Python floats for the loops
         self._count = 0              # pairs stored
         self._head = 0               # row the next pair goes to
         self._gamma = 1.0            # H0 scaling from the newest pair
@@ -131,7 +131,7 @@ class LBFGS(Optimizer):
 
     def _push(self, x_new, x, g_new, g) -> None:
         """Store the pair of the step just taken, if it passes the curvature check."""
-        s, y = self._S[self._head], self._Y[self._head]
+        s, y = self._rows_s[self._head], self._rows_y[self._head]
         np.subtract(x_new, x, out=s)
         np.subtract(g_new, g, out=y)
         ys, yy = float(y @ s), float(y @ y)
@@ -146,28 +146,32 @@ class LBFGS(Optimizer):
         q = -g
         if self._count == 0:
             return q
-        m, S, Y, rho = self.history_size, self._S, self._Y, self._rho
+        m, rows_s, rows_y, rho = self.history_size, self._rows_s, self._rows_y, self._rho
         order = [(self._head - 1 - j) % m for j in range(self._count)]   # newest first
-        alpha = {}
+        alpha = []
         for i in order:
-            a = rho[i] * float(S[i] @ q)
-            alpha[i] = a
-            np.multiply(Y[i], a, out=tmp)
+            a = rho[i] * float(rows_s[i] @ q)
+            alpha.append(a)
+            np.multiply(rows_y[i], a, out=tmp)
             q -= tmp
         q *= self._gamma
-        for i in reversed(order):
-            b = rho[i] * float(Y[i] @ q)
-            np.multiply(S[i], alpha[i] - b, out=tmp)
+        for i, a in zip(reversed(order), reversed(alpha)):
+            b = rho[i] * float(rows_y[i] @ q)
+            np.multiply(rows_s[i], a - b, out=tmp)
             q += tmp
         return q
+
+    def _allocate(self, size):
+        self._S = np.zeros((self.history_size, size))
+        self._Y = np.zeros((self.history_size, size))
+        self._rows_s, self._rows_y = list(self._S), list(self._Y)   # row views, made once
 
     # ---------------------------------------------------------------- the run
     def _minimize(self, fun, x0, callback, batches, *, max_iter, max_eval, gtol, ftol):
         f, g = first_evaluation(fun, x0)
         n = x0.size
         if self._S is None:
-            self._S = np.zeros((self.history_size, n))
-            self._Y = np.zeros((self.history_size, n))
+            self._allocate(n)
         tmp = np.empty(n)
         x, nit, nfev = x0, 0, 1
         max_eval = math.inf if max_eval is None else max_eval
@@ -250,7 +254,7 @@ class LBFGS(Optimizer):
         return {"size": size,
                 "s": self._S[order] if self._count else empty,
                 "y": self._Y[order] if self._count else empty.copy(),
-                "rho": self._rho[order].copy(),
+                "rho": np.array([self._rho[i] for i in order]),
                 "gamma": self._gamma}
 
     def _set_state(self, state):
@@ -270,9 +274,9 @@ class LBFGS(Optimizer):
             if array.shape != (k, size) and not (k == 0 and array.size == 0):
                 raise ValueError(f"state[{key!r}] must have shape ({k}, {size}), got {array.shape}")
         self.reset()
-        self._S = np.zeros((self.history_size, size))
-        self._Y = np.zeros((self.history_size, size))
+        self._allocate(size)
         if k:
-            self._S[:k], self._Y[:k], self._rho[:k] = s, y, rho
+            self._S[:k], self._Y[:k] = s, y
+            self._rho[:k] = [float(v) for v in rho]
         self._count, self._head = k, k % self.history_size
         self._gamma = float(state["gamma"])

@@ -2,7 +2,7 @@
 
 Each problem gives ``fun(x) -> (f, grad)``, the standard start ``x0`` and the known
 minimum value.  The gradients are written by hand and checked against central differences
-in ``test_problems`` below, so a wrong gradient cannot make an optimizer look bad or good.
+in ``test_optim_problems.py``, so a wrong gradient cannot make an optimizer look bad or good.
 The benchmark ``benchmarks/bench_optim.py`` uses the same definitions.
 """
 
@@ -13,15 +13,29 @@ from dataclasses import dataclass
 import numpy as np
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Problem:
     name: str
     fun: object
     x0: np.ndarray
     f_min: float = 0.0
+    # quadratics only: A = Q diag(eigenvalues) Q' and the minimiser
+    eigenvalues: np.ndarray | None = None
+    Q: np.ndarray | None = None
+    x_star: np.ndarray | None = None
 
     def value(self, x):
         return self.fun(x)[0]
+
+    @property
+    def lipschitz(self) -> float:
+        """Largest Hessian eigenvalue L (quadratics)."""
+        return float(self.eigenvalues[-1])
+
+    @property
+    def mu(self) -> float:
+        """Smallest Hessian eigenvalue (quadratics)."""
+        return float(self.eigenvalues[0])
 
 
 def extended_rosenbrock(n: int) -> Problem:
@@ -92,10 +106,8 @@ def quadratic(n: int = 50, condition: float = 1e6, seed: int = 0) -> Problem:
         Ae = A @ e
         return float(0.5 * e @ Ae), Ae
 
-    problem = Problem(f"quadratic-{n} (cond {condition:.0e})", fun, np.zeros(n))
-    object.__setattr__(problem, "lipschitz", float(eigenvalues[-1]))
-    object.__setattr__(problem, "mu", float(eigenvalues[0]))
-    return problem
+    return Problem(f"quadratic-{n} (cond {condition:.0e})", fun, np.zeros(n),
+                   eigenvalues=eigenvalues, Q=Q, x_star=x_star)
 
 
 def sphere(n: int = 10) -> Problem:
@@ -111,3 +123,51 @@ def lbfgs_problems() -> list[Problem]:
     """The acceptance set of issue 3 for L-BFGS."""
     return [extended_rosenbrock(2), extended_rosenbrock(10), extended_rosenbrock(100),
             powell_singular(), beale(), quadratic()]
+
+
+def gd_iterations_to_tol(problem: Problem, h: float, tol: float) -> int:
+    """First k with ||grad f(x_k)||_inf <= tol for GD ``x_{k+1} = x_k - h grad f(x_k)``, exactly.
+
+    On a :func:`quadratic` the gradient after k steps is ``g_k = Q a_k`` with
+    ``a_k = diag(r^k) a_0``, ``r = 1 - h lam``, ``a_0 = lam Q' (x_0 - x*)``.  For
+    ``h <= 2/(L + mu)`` its 2-norm never rises, so no k before the first with
+    ``||a_k||_2 <= tol sqrt(n)`` can hit (found by bisection).  From there the count walks
+    forward, jumping over steps that cannot hit: over the next s steps ``||g||_inf`` changes by
+    at most ``||a_k * c(s)||_2``, ``c_i(s) = max_{j<=s} |1 - r_i^j|``.  Millions of GD
+    iterations are counted in milliseconds, and the count is what GD itself would report.
+    """
+    lam, Q = problem.eigenvalues, problem.Q
+    if not h <= 2.0 / (lam[0] + lam[-1]) * (1 + 1e-12):
+        raise ValueError("h must be at most 2/(L + mu)")
+    a0 = lam * (Q.T @ (problem.x0 - problem.x_star))
+    r = 1.0 - h * lam
+    rate = np.abs(r)
+
+    def a(k):
+        return a0 * np.where(r < 0, (-1.0) ** (k % 2), 1.0) * rate ** k
+
+    def change_bound(k, s):    # max over 1 <= j <= s of ||g_{k+j} - g_k||_2
+        worst = np.where(r >= 0, 1.0 - rate ** s, 1.0 + rate)
+        return np.linalg.norm(a(k) * worst)
+
+    lo, hi = 0, 1
+    while np.linalg.norm(a(hi)) > tol * np.sqrt(lam.size):
+        lo, hi = hi, 2 * hi
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if np.linalg.norm(a(mid)) <= tol * np.sqrt(lam.size) else (mid + 1, hi)
+    k = lo
+    while True:
+        margin = np.max(np.abs(Q @ a(k))) - tol
+        if margin <= 0:
+            return k
+        s = 1
+        while change_bound(k, 2 * s) < margin:
+            s *= 2
+        k += s
+
+
+def gd_gradient_after(problem: Problem, h: float, k: int) -> np.ndarray:
+    """The gradient after k GD steps of size h on a :func:`quadratic`, in closed form."""
+    lam, Q = problem.eigenvalues, problem.Q
+    return Q @ (lam * (1.0 - h * lam) ** k * (Q.T @ (problem.x0 - problem.x_star)))
