@@ -5,13 +5,18 @@
     import bcdnet as bn
     net = bn.Network.mlp([4, 10, 10, 10, 1], activation="tanh", seed=0)
     f, g = net.loss_grad(X, Y)
+    s = bn.sensitivity(net, X, Y)
+    res = bn.Trainer(bn.optim.LBFGS(max_iter=20), bn.selection.MostSensitive()).fit(net, X, Y)
 """
 
-from . import activations, losses, layers, optim, datasets, testing  # noqa: F401
+from . import activations, datasets, layers, losses, metrics, optim, selection, testing  # noqa: F401
 from .activations import Activation, get_activation  # noqa: F401
 from .block import BlockObjective  # noqa: F401
+from .estimator import BCDRegressor, NotFittedError  # noqa: F401
 from .layers import Dense, Layer  # noqa: F401
 from .losses import MSE, Loss  # noqa: F401
 from .network import Block, Network  # noqa: F401
+from .sensitivity import Sensitivity, sensitivity  # noqa: F401
+from .trainer import Trainer, TrainResult  # noqa: F401
 
 __version__ = "0.1.0"

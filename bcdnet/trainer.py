@@ -85,7 +85,8 @@ class TrainResult:
                 f"stop_reason={self.stop_reason!r})")
 
 
-HISTORY_COLUMNS = ["iteration", "block", "first", "last", "selector", "scores", "train_loss",
+HISTORY_COLUMNS = ["iteration", "block", "first", "last", "n_rows", "selector", "scores",
+                   "train_loss",
                    "val_loss", "grad_inf", "sensitivity_inf", "nit", "nfev", "accepted",
                    "optimizer_message", "cpu_s", "wall_s"]
 
@@ -319,8 +320,8 @@ class _Run:
             train_loss = f_new if rows is None else net.loss_value(self.X, self.Y, self.w)
             last_good = net.params.copy()
             val_loss = (net.loss_value(*self.val) if self.val is not None else math.nan)
-            row = self._row(it, block, selection, sens if need_sens else None, train_loss,
-                            val_loss, res, accepted, s_inf)
+            row = self._row(it, block, obj.X.shape[0], selection, train_loss, val_loss, res,
+                            accepted, s_inf)
             self.rows.append(row)
             losses.append(train_loss)
             progress.update(it, block.name, train_loss, val_loss)
@@ -360,14 +361,16 @@ class _Run:
         train_loss = net.loss_value(self.X, self.Y, self.w)
         val_loss = net.loss_value(*self.val) if self.val is not None else math.nan
         record = {"strategy": "icrs_init", "evaluations": int(res.nfev)}
-        self.rows.append(self._row(0, block, _Sel(0, len(net.layers) - 1, record), None,
-                                   train_loss, val_loss, res, True, math.nan))
+        self.rows.append(self._row(0, block, obj.X.shape[0],
+                                   _Sel(0, len(net.layers) - 1, record), train_loss, val_loss,
+                                   res, True, math.nan))
 
-    def _row(self, it, block, selection, sens, train_loss, val_loss, res, accepted, s_inf):
+    def _row(self, it, block, n_rows, selection, train_loss, val_loss, res, accepted, s_inf):
         scores = selection.record.get("scores")
         jac = getattr(res, "jac", None)
         return {
             "iteration": it, "block": block.name, "first": block.first, "last": block.last,
+            "n_rows": int(n_rows),
             "selector": json.dumps(selection.record, sort_keys=True, default=float),
             "scores": None if scores is None else [float(s) for s in scores],
             "train_loss": float(train_loss), "val_loss": float(val_loss),

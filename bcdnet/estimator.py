@@ -1,0 +1,188 @@
+"""BCDRegressor: a scikit-learn-style estimator over the Network and the Trainer.
+
+.. code-block:: python
+
+    est = bn.BCDRegressor(random_state=0).fit(X, y)
+    est.predict(X_new); est.score(X_test, y_test)      # R²
+
+It standardises X and y on the training rows, holds out a validation fraction for early
+stopping (the best validation parameters are kept), builds a tanh MLP and trains it with a
+:class:`~bcdnet.trainer.Trainer`.  Follows the scikit-learn conventions without depending
+on scikit-learn: ``__init__`` only stores its arguments, ``fit`` does the work and returns
+``self``, fitted attributes end in ``_``, ``get_params``/``set_params`` work on the
+constructor arguments, and ``random_state`` makes ``fit`` repeatable.
+
+How the defaults were chosen is recorded in ``benchmarks/results/regressor_defaults.md``.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from ._validation import (as_float_array, check_choice, check_int, check_matrix,
+                          check_probability, check_rng_seed, check_sample_weight)
+from .datasets import Standardizer
+from .metrics import r2_score
+from .network import Network
+from .optim import OPTIMIZERS, Optimizer, get_optimizer
+from .selection import SELECTORS, Selector, get_selector
+from .trainer import Trainer
+
+__all__ = ["BCDRegressor", "NotFittedError"]
+
+
+class NotFittedError(ValueError, AttributeError):
+    """Raised when ``predict`` or ``score`` is called before ``fit``."""
+
+
+class BCDRegressor:
+    """A multilayer perceptron regressor trained by (sensitivity-guided) block coordinate descent.
+
+    Parameters
+    ----------
+    hidden : tuple of int, default (10, 10, 10)
+        Widths of the hidden layers.
+    activation : str, default "tanh"
+    init : str, optional
+        ``"glorot"``, ``"he"`` or ``"orthogonal"``; default: the activation's own.
+    optimizer : str or Optimizer, default "lbfgs"
+    selector : str or Selector, default "all"
+        ``"all"`` is end-to-end training; ``"most_sensitive"``, ``"bisection"``, ``"random"``,
+        ``"forward"`` and ``"ping_pong"`` train one layer per iteration.
+    max_iter : int, default 200
+        BCD iterations (block visits).
+    inner_max_iter : int, default 20
+        Optimizer iterations per visit (Paper B's restricted iterations).
+    icrs_init : int, default 0
+        ICRS evaluations before BCD (Paper B's BCD-ICRS).
+    batch_shell : bool, default False
+    validation_fraction : float, default 0.1
+        Share of the training rows held out for early stopping; 0 disables it.
+    patience : int, default 10
+        Iterations without a better validation loss before stopping.
+    tol : float, default 1e-7
+        Loss tolerance of the Trainer.
+    random_state : int or None, default 0
+    progress : bool, optional
+        Progress line (default: on a terminal only).
+
+    Attributes
+    ----------
+    net_ : Network
+    result_ : TrainResult
+    history_ : pandas.DataFrame
+    x_scaler_, y_scaler_ : Standardizer
+    n_features_in_, n_outputs_ : int
+    """
+
+    def __init__(self, hidden=(10, 10, 10), activation="tanh", init=None, optimizer="lbfgs",
+                 selector="all", max_iter=200, inner_max_iter=20, icrs_init=0,
+                 batch_shell=False, validation_fraction=0.1, patience=10, tol=1e-7,
+                 random_state=0, progress=None):
+        self.hidden = hidden
+        self.activation = activation
+        self.init = init
+        self.optimizer = optimizer
+        self.selector = selector
+        self.max_iter = max_iter
+        self.inner_max_iter = inner_max_iter
+        self.icrs_init = icrs_init
+        self.batch_shell = batch_shell
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.tol = tol
+        self.random_state = random_state
+        self.progress = progress
+
+    # ------------------------------------------------------------------ parameters
+    @classmethod
+    def _param_names(cls):
+        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor arguments by name."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params) -> "BCDRegressor":
+        """Set constructor arguments; unknown names raise ValueError listing the valid ones."""
+        valid = self._param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"unknown parameter {name!r} for BCDRegressor; valid "
+                                 f"parameters are {', '.join(valid)}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {p.name: p.default for p in
+                    inspect.signature(type(self).__init__).parameters.values()}
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if v != defaults.get(k)]
+        return f"BCDRegressor({', '.join(changed)})"
+
+    # ------------------------------------------------------------------ fit / predict
+    def _make_optimizer(self):
+        if isinstance(self.optimizer, Optimizer):
+            return self.optimizer.clone()
+        check_choice(self.optimizer, "optimizer", OPTIMIZERS)
+        return get_optimizer(self.optimizer)
+
+    def _make_selector(self):
+        if isinstance(self.selector, Selector):
+            return self.selector.clone()
+        check_choice(self.selector, "selector", SELECTORS)
+        return get_selector(self.selector)
+
+    def fit(self, X, y, sample_weight=None) -> "BCDRegressor":
+        """Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_outputs)."""
+        X = check_matrix(X, "X")
+        y_arr = as_float_array(y, "y")
+        self._y_1d = y_arr.ndim == 1
+        Y = check_matrix(y_arr, "y")
+        if Y.shape[0] != X.shape[0]:
+            raise ValueError(f"y must have as many rows as X ({X.shape[0]}), got {Y.shape[0]}")
+        w = check_sample_weight(sample_weight, X.shape[0])
+        hidden = tuple(check_int(h, f"hidden[{i}]", minimum=1)
+                       for i, h in enumerate(self.hidden))
+        fraction = check_probability(self.validation_fraction, "validation_fraction")
+        if fraction >= 1:
+            raise ValueError(f"validation_fraction must be below 1, got {fraction}")
+        rng = check_rng_seed(self.random_state, "random_state")
+        seed = int(rng.integers(2**31))
+        n = X.shape[0]
+        n_val = int(round(fraction * n)) if n >= 20 else 0
+        order = rng.permutation(n)
+        val_rows, train_rows = np.sort(order[:n_val]), np.sort(order[n_val:])
+        self.x_scaler_ = Standardizer().fit(X[train_rows])
+        self.y_scaler_ = Standardizer().fit(Y[train_rows])
+        Xs, Ys = self.x_scaler_.transform(X), self.y_scaler_.transform(Y)
+        self.n_features_in_, self.n_outputs_ = X.shape[1], Y.shape[1]
+        self.net_ = Network.mlp([X.shape[1], *hidden, Y.shape[1]], activation=self.activation,
+                                init=self.init, seed=seed)
+        trainer = Trainer(self._make_optimizer(), self._make_selector(),
+                          max_iter=self.max_iter, inner_max_iter=self.inner_max_iter,
+                          icrs_init=self.icrs_init, batch_shell=self.batch_shell, tol=self.tol,
+                          patience=self.patience if n_val else None, seed=seed,
+                          progress=self.progress)
+        validation = (Xs[val_rows], Ys[val_rows]) if n_val else None
+        self.result_ = trainer.fit(self.net_, Xs[train_rows], Ys[train_rows],
+                                   None if w is None else w[train_rows], validation)
+        self.history_ = self.result_.history
+        self.stop_reason_ = self.result_.stop_reason
+        return self
+
+    def _check_fitted(self):
+        if not hasattr(self, "net_"):
+            raise NotFittedError("this BCDRegressor is not fitted yet; call fit(X, y) first")
+
+    def predict(self, X) -> np.ndarray:
+        """Predictions in the units of ``y``: shape (n_samples,) if ``y`` was 1-D."""
+        self._check_fitted()
+        X = check_matrix(X, "X", self.n_features_in_)
+        Y = self.y_scaler_.inverse_transform(self.net_.predict(self.x_scaler_.transform(X)))
+        return Y[:, 0] if self._y_1d else Y
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """The coefficient of determination R² of ``predict(X)`` against ``y``."""
+        return r2_score(y, self.predict(X), sample_weight=sample_weight)
