@@ -171,3 +171,18 @@ def gd_gradient_after(problem: Problem, h: float, k: int) -> np.ndarray:
     """The gradient after k GD steps of size h on a :func:`quadratic`, in closed form."""
     lam, Q = problem.eigenvalues, problem.Q
     return Q @ (lam * (1.0 - h * lam) ** k * (Q.T @ (problem.x0 - problem.x_star)))
+
+
+def run_saved_and_restored(opt, fun, x0, first: dict, then: dict):
+    """Run ``opt`` with limits ``first``, save its state, run on with ``then``; load the saved
+    state into a clone and run ``then`` again from the same point.
+
+    Returns ``(after, again, twin)``: the two continued results and the clone.
+    """
+    mid = opt.minimize(fun, x0, **first)
+    state = opt.state_dict()
+    after = opt.minimize(fun, mid.x, **then)
+    twin = opt.clone()
+    twin.load_state_dict(state)
+    again = twin.minimize(fun, mid.x, **then)
+    return after, again, twin

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bcdnet.optim import Adam, Status
+from optim_problems import run_saved_and_restored
 
 
 def rosenbrock_like(x):
@@ -58,18 +59,19 @@ def test_first_step_is_lr_times_sign_of_gradient(seed, lr):
 
 
 def test_state_save_and_restore_continues_identically():
-    x0 = np.array([-1.2, 1.0, -1.2, 1.0])
     opt = Adam(lr=0.01)
-    mid = opt.minimize(rosenbrock_like, x0, max_iter=40)
-    state = opt.state_dict()
-    after = opt.minimize(rosenbrock_like, mid.x, max_iter=25)
-    twin = opt.clone()
-    assert twin.t == 0 and twin.m is None
-    twin.load_state_dict(state)
-    again = twin.minimize(rosenbrock_like, mid.x, max_iter=25)
+    after, again, twin = run_saved_and_restored(opt, rosenbrock_like, np.array([-1.2, 1.0] * 2),
+                                                {"max_iter": 40}, {"max_iter": 25})
     np.testing.assert_array_equal(after.x, again.x)
     assert (after.fun, after.nfev, twin.t) == (again.fun, again.nfev, 65)
     np.testing.assert_array_equal(opt.v, twin.v)
+
+
+def test_clone_starts_empty():
+    opt = Adam()
+    opt.minimize(rosenbrock_like, np.ones(3) * 0.3, max_iter=3)
+    twin = opt.clone()
+    assert (twin.t, twin.m, twin.v) == (0, None, None) and opt.t == 3
 
 
 def test_split_run_equals_one_run():

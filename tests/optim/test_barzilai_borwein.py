@@ -5,7 +5,7 @@ import pytest
 
 from bcdnet.optim import GD, BarzilaiBorwein, Status
 from optim_problems import (beale, extended_rosenbrock, gd_gradient_after, gd_iterations_to_tol,
-                            quadratic)
+                            quadratic, run_saved_and_restored)
 
 
 def test_closed_form_gd_count_is_what_our_gd_does():
@@ -96,13 +96,11 @@ def test_steps_are_clipped_to_the_safeguards():
 def test_state_save_and_restore_continues_identically():
     problem = extended_rosenbrock(4)
     opt = BarzilaiBorwein(gtol=0.0)
-    mid = opt.minimize(problem.fun, problem.x0, max_iter=15)
+    opt.minimize(problem.fun, problem.x0, max_iter=15)
     state = opt.state_dict()
     assert len(state["recent_f"]) == 10 and state["step_size"] > 0
-    after = opt.minimize(problem.fun, mid.x, max_iter=20)
-    twin = opt.clone()
-    twin.load_state_dict(state)
-    again = twin.minimize(problem.fun, mid.x, max_iter=20)
+    after, again, _ = run_saved_and_restored(opt, problem.fun, problem.x0,
+                                             {"max_iter": 15}, {"max_iter": 20})
     np.testing.assert_array_equal(after.x, again.x)
     assert (after.fun, after.nfev) == (again.fun, again.nfev)
 

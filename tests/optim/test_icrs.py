@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bcdnet.optim import ICRS, Status
-from optim_problems import extended_rosenbrock, sphere
+from optim_problems import extended_rosenbrock, run_saved_and_restored, sphere
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -72,12 +72,8 @@ def test_value_only_and_tuple_returning_functions_agree():
 def test_state_save_and_restore_continues_identically():
     problem = extended_rosenbrock(4)
     opt = ICRS(seed=2)
-    mid = opt.minimize(problem.value, problem.x0, max_eval=300)
-    state = opt.state_dict()
-    after = opt.minimize(problem.value, mid.x, max_eval=400)
-    twin = opt.clone()
-    twin.load_state_dict(state)
-    again = twin.minimize(problem.value, mid.x, max_eval=400)
+    after, again, twin = run_saved_and_restored(opt, problem.value, problem.x0,
+                                                {"max_eval": 300}, {"max_eval": 400})
     np.testing.assert_array_equal(after.x, again.x)
     np.testing.assert_array_equal(after.trace, again.trace)
     np.testing.assert_array_equal(opt.sigma, twin.sigma)

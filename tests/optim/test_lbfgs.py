@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bcdnet.optim import LBFGS, Status
-from optim_problems import extended_rosenbrock, lbfgs_problems, quadratic
+from optim_problems import (extended_rosenbrock, lbfgs_problems, quadratic,
+                            run_saved_and_restored)
 
 MEMORY = 10
 
@@ -86,12 +87,8 @@ def test_pairs_without_positive_curvature_are_skipped():
 def test_state_save_and_restore_continues_identically():
     problem = extended_rosenbrock(10)
     opt = LBFGS(history_size=5, gtol=0.0, ftol=0.0)
-    mid = opt.minimize(problem.fun, problem.x0, max_iter=7)
-    state = opt.state_dict()
-    after = opt.minimize(problem.fun, mid.x, max_iter=9)
-    twin = opt.clone()
-    twin.load_state_dict(state)
-    again = twin.minimize(problem.fun, mid.x, max_iter=9)
+    after, again, twin = run_saved_and_restored(opt, problem.fun, problem.x0,
+                                                {"max_iter": 7}, {"max_iter": 9})
     np.testing.assert_array_equal(after.x, again.x)
     assert (after.fun, after.nfev, after.nit) == (again.fun, again.nfev, again.nit)
     for key in ("s", "y", "rho"):
