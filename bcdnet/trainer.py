@@ -126,10 +126,16 @@ class Trainer:
         last ``n_blocks`` iterations.  0 disables it.
     sensitivity_tol : float, "auto" or None, default "auto"
         Stop when every :math:`|s| <` this; "auto" is 10 × the optimizer's ``gtol`` (if any).
+        Tested on full data whenever the selector computes sensitivities (selectors that do
+        not use them save that backward pass; their runs end by the other rules).
     patience : int, optional
         Stop after this many iterations without a better validation loss.
     restore_best : bool, default True
         With validation data, end with the parameters of the best validation loss.
+    validate_steps : bool, default False
+        With validation data, also evaluate it after every optimizer iteration (full-batch
+        optimizers), so early stopping can keep a point inside a visit: finer-grained
+        early stopping for small data, at the cost of a validation forward pass per step.
     keep_state : bool, default False
         Keep each block's optimizer state (Adam moments, L-BFGS memory) between visits.
     seed : int, default 0
@@ -144,8 +150,8 @@ class Trainer:
     def __init__(self, optimizer="lbfgs", selector="most_sensitive", *, max_iter=100,
                  inner_max_iter=None, epochs=None, batch_size=None, batch_shell=False,
                  shell_factor=1.1, icrs_init=0, tol=1e-6, sensitivity_tol="auto",
-                 patience=None, restore_best=True, keep_state=False, seed=0, callbacks=(),
-                 progress=None):
+                 patience=None, restore_best=True, validate_steps=False, keep_state=False,
+                 seed=0, callbacks=(), progress=None):
         self.optimizer = get_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
         if not isinstance(self.optimizer, Optimizer):
             raise TypeError(f"optimizer must be an Optimizer or a name, got {optimizer!r}")
@@ -171,6 +177,7 @@ class Trainer:
                                 else check_nonnegative(sensitivity_tol, "sensitivity_tol"))
         self.patience = None if patience is None else check_int(patience, "patience", 1)
         self.restore_best = bool(restore_best)
+        self.validate_steps = bool(validate_steps)
         self.keep_state = bool(keep_state)
         self.seed = seed
         check_rng_seed(seed)
@@ -224,6 +231,7 @@ class _Run:
         size = math.ceil(trainer.shell_factor * net.n_params)
         self.shell_size = size if trainer.batch_shell and size < n else None
         self._perm, self._pos = None, 0
+        self.it, self.best_val, self.best_params, self.best_it = 0, math.inf, None, None
         trainer.selector.reset()
 
     # ---------------------------------------------------------------- data
@@ -269,28 +277,45 @@ class _Run:
             f_new = obj.value(res.x)
         else:
             fun = obj if opt.needs_gradient else obj.value
-            res = opt.minimize(fun, x0, **limits)
+            callback = None
+            if t.validate_steps and self.val is not None:
+                def callback(step):
+                    obj.set(step.x)
+                    self._consider(self.net.loss_value(*self.val))
+            res = opt.minimize(fun, x0, callback=callback, **limits)
             f_new = res.fun
         return x0, res, f_new
+
+    def _consider(self, val_loss) -> bool:
+        """Keep the parameters if ``val_loss`` is the best so far; return whether it was."""
+        if val_loss < self.best_val:
+            self.best_val, self.best_params = val_loss, self.net.params.copy()
+            self.best_it = self.it
+            return True
+        return False
 
     # ---------------------------------------------------------------- main loop
     def execute(self) -> TrainResult:
         t, net = self.t, self.net
         n_layers = len(net.layers)
-        best_val, best_params, best_it, stale = math.inf, None, None, 0
+        stale = 0
         last_good = net.params.copy()
         stop = f"max_iter ({t.max_iter}) BCD iterations done"
         progress = Progress(t.max_iter, enabled=t.progress)
         if t.icrs_init:
             self._icrs_initialise()
             last_good = net.params.copy()
+        if self.val is not None:
+            self._consider(net.loss_value(*self.val))   # the starting point is a candidate
         losses = []
         for it in range(1, t.max_iter + 1):
+            self.it = it
+            best_before = self.best_val
             rows = self._shell_rows() if self.shell_size is not None else None
             Xd = self.X if rows is None else self.X[rows]
             Yd = self.Y if rows is None else self.Y[rows]
             wd = self.w if (rows is None or self.w is None) else self.w[rows]
-            need_sens = t.selector.needs_sensitivity or t.sensitivity_tol is not None
+            need_sens = t.selector.needs_sensitivity
             sens = sensitivity(net, Xd, Yd, wd) if need_sens else _LayerCount(n_layers)
             s_inf = sens.max_abs() if need_sens else math.nan
             if t.sensitivity_tol is not None and s_inf < t.sensitivity_tol and rows is None:
@@ -326,10 +351,8 @@ class _Run:
             losses.append(train_loss)
             progress.update(it, block.name, train_loss, val_loss)
             if self.val is not None:
-                if val_loss < best_val:
-                    best_val, best_params, best_it, stale = val_loss, net.params.copy(), it, 0
-                else:
-                    stale += 1
+                self._consider(val_loss)
+                stale = 0 if self.best_val < best_before else stale + 1
                 if t.patience is not None and stale >= t.patience:
                     stop = f"patience: no better validation loss for {t.patience} iterations"
                     break
@@ -344,9 +367,10 @@ class _Run:
                             f"(relative) over the last {window} iterations")
                     break
         progress.close()
-        if self.val is not None and t.restore_best and best_params is not None:
-            net.params[:] = best_params
-        return TrainResult(net, self.rows, stop, best_it, best_val if self.val else None)
+        if self.val is not None and t.restore_best and self.best_params is not None:
+            net.params[:] = self.best_params
+        return TrainResult(net, self.rows, stop, self.best_it,
+                           self.best_val if self.val else None)
 
     def _icrs_initialise(self):
         """Paper B's BCD-ICRS: a derivative-free search over all parameters before BCD."""

@@ -107,10 +107,12 @@ def test_patience_stops_and_restores_the_best_parameters():
     X, Y = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))      # pure noise: overfits
     Xv, Yv = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))
     net = bn.Network.mlp([3, 30, 30, 1], seed=7)
+    start = net.loss_value(Xv, Yv)          # the starting point is a candidate too
     result = bn.Trainer(LBFGS(max_iter=20), AllLayers(), max_iter=100, patience=3, tol=0,
                         sensitivity_tol=None).fit(net, X, Y, validation=(Xv, Yv))
     assert result.stop_reason.startswith("patience")
-    best = result.history["val_loss"].min()
+    best = min(start, result.history["val_loss"].min())
+    assert result.best_val_loss == best
     assert net.loss_value(Xv, Yv) == pytest.approx(best, rel=1e-12)
     assert result.history["val_loss"].iloc[-1] > best
 

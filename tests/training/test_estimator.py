@@ -1,0 +1,99 @@
+"""BCDRegressor: the scikit-learn conventions, scaling, early stopping, errors."""
+
+import numpy as np
+import pytest
+
+import bcdnet as bn
+
+
+def smooth(n=400, seed=0, noise=0.0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, size=(n, 3)) * [1, 10, 1000] + [0, 50, -3000]   # unscaled columns
+    u = (X - [0, 50, -3000]) / [1, 10, 1000]
+    y = 300 + 40 * (np.sin(u[:, 0]) + u[:, 1] * u[:, 2]) + noise * rng.normal(size=n)
+    return X, y
+
+
+def test_fit_predict_score_on_unscaled_data():
+    X, y = smooth()
+    est = bn.BCDRegressor(hidden=(16, 16), max_iter=60, random_state=0).fit(X[:300], y[:300])
+    assert est is not None and est.n_features_in_ == 3 and est.n_outputs_ == 1
+    pred = est.predict(X[300:])
+    assert pred.shape == (100,)
+    assert est.score(X[300:], y[300:]) > 0.95
+    assert {"net_", "result_", "history_", "x_scaler_", "y_scaler_"} <= set(vars(est))
+
+
+def test_two_outputs_keep_their_shape():
+    X, y = smooth(seed=1)
+    Y = np.column_stack([y, -2 * y])
+    est = bn.BCDRegressor(hidden=(8,), max_iter=20).fit(X, Y)
+    assert est.predict(X).shape == (400, 2)
+
+
+def test_get_and_set_params_follow_the_constructor():
+    est = bn.BCDRegressor(hidden=(5,), random_state=3)
+    params = est.get_params()
+    assert params["hidden"] == (5,) and params["random_state"] == 3
+    assert bn.BCDRegressor(**params).get_params() == params
+    est.set_params(max_iter=7)
+    assert est.max_iter == 7
+    with pytest.raises(ValueError, match="unknown parameter 'epochs'.*valid parameters"):
+        est.set_params(epochs=3)
+    assert "hidden=(5,)" in repr(est)
+
+
+def test_random_state_makes_fit_repeatable():
+    X, y = smooth(seed=2)
+    a = bn.BCDRegressor(hidden=(8, 8), max_iter=15, selector="random", random_state=5).fit(X, y)
+    b = bn.BCDRegressor(hidden=(8, 8), max_iter=15, selector="random", random_state=5).fit(X, y)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    c = bn.BCDRegressor(hidden=(8, 8), max_iter=15, selector="random", random_state=6).fit(X, y)
+    assert not np.array_equal(a.predict(X), c.predict(X))
+
+
+def test_defaults_do_not_overfit_small_noisy_data():
+    """On 60 noisy rows of a linear law, the defaults stay close to least squares."""
+    scores_net, scores_lin = [], []
+    for seed in range(4):
+        rng = np.random.default_rng(100 + seed)
+        X = rng.normal(size=(260, 4))
+        y = X @ [1.0, -2.0, 0.5, 0.0] + 2.0 * rng.normal(size=260)
+        Xtr, ytr, Xte, yte = X[:60], y[:60], X[60:], y[60:]
+        A = np.column_stack([Xtr, np.ones(60)])
+        coef = np.linalg.lstsq(A, ytr, rcond=None)[0]
+        linear = np.column_stack([Xte, np.ones(200)]) @ coef
+        scores_lin.append(bn.metrics.r2_score(yte, linear))
+        scores_net.append(bn.BCDRegressor(random_state=seed).fit(Xtr, ytr).score(Xte, yte))
+    assert np.mean(scores_net) > np.mean(scores_lin) - 0.1, (scores_net, scores_lin)
+
+
+def test_errors_are_clear():
+    X, y = smooth()
+    with pytest.raises(bn.NotFittedError, match="not fitted yet"):
+        bn.BCDRegressor().predict(X)
+    with pytest.raises(ValueError, match="unknown selector 'best'.*'most_sensitive'"):
+        bn.BCDRegressor(selector="best").fit(X, y)
+    with pytest.raises(ValueError, match="unknown optimizer 'sgd'.*'lbfgs'"):
+        bn.BCDRegressor(optimizer="sgd").fit(X, y)
+    bad = X.copy()
+    bad[5, 1] = np.nan
+    with pytest.raises(ValueError, match="X must be finite"):
+        bn.BCDRegressor().fit(bad, y)
+    with pytest.raises(ValueError, match="y must have as many rows as X"):
+        bn.BCDRegressor().fit(X, y[:-1])
+    est = bn.BCDRegressor(hidden=(4,), max_iter=3).fit(X, y)
+    with pytest.raises(ValueError, match="X must have 3 columns, got 2"):
+        est.predict(X[:, :2])
+    with pytest.raises(ValueError, match="validation_fraction must be below 1"):
+        bn.BCDRegressor(validation_fraction=1.0).fit(X, y)
+
+
+def test_metrics_against_direct_formulas():
+    rng = np.random.default_rng(0)
+    y, p = rng.normal(size=50), rng.normal(size=50)
+    assert bn.metrics.mean_squared_error(y, p) == pytest.approx(np.mean((y - p) ** 2))
+    assert bn.metrics.mean_absolute_error(y, p) == pytest.approx(np.mean(np.abs(y - p)))
+    r2 = 1 - np.sum((y - p) ** 2) / np.sum((y - y.mean()) ** 2)
+    assert bn.metrics.r2_score(y, p) == pytest.approx(r2)
+    assert bn.metrics.r2_score(y, y) == 1.0
