@@ -161,6 +161,24 @@ def check_optional_limit(value, name):
     return None if value is None else check_int(value, name, minimum=1)
 
 
+def check_tolerance(value, name):
+    """A tolerance: a finite number >= 0 (0 switches that test off)."""
+    return check_nonnegative(value, name)
+
+
+def result(x, f, g, nit, nfev, status: Status, message: str, trace=None) -> OptimizeResult:
+    """Build an :class:`OptimizeResult`; ``success`` follows from ``status``."""
+    return OptimizeResult(x=x, fun=f, jac=g, nit=nit, nfev=nfev,
+                          success=status in _CONVERGED, status=status,
+                          message=message, trace=trace)
+
+
+def snapshot(x, f, g, nit, nfev) -> OptimizeResult:
+    """What a callback sees after an iteration: copies, so it may keep them."""
+    return OptimizeResult(x=x.copy(), fun=f, jac=None if g is None else g.copy(), nit=nit,
+                          nfev=nfev, success=False, status=-1, message="running")
+
+
 class Optimizer:
     """Base class: the scipy-style ``minimize`` contract, limits, state and cloning.
 
@@ -207,6 +225,17 @@ class Optimizer:
         Returns
         -------
         OptimizeResult
+
+        Raises
+        ------
+        ValueError
+            ``x0`` not 1-D or not finite; ``fun`` not finite at ``x0`` or its gradient not
+            shaped like ``x0``; ``batches`` given to a full-batch method; a limit out of
+            range; or a stored state for vectors of another size than ``x0`` (the state is
+            never dropped silently: call :meth:`reset`, or keep one :meth:`clone` per block).
+        TypeError
+            ``fun`` or ``callback`` not callable, ``fun`` not returning ``(f, grad)``, or an
+            unknown limit name (the message lists the valid ones).
         """
         if not callable(fun):
             raise TypeError(f"fun must be callable, got {type(fun).__name__}")
@@ -305,24 +334,6 @@ class Optimizer:
         if size is None or array.shape != (size,):
             raise ValueError(f"state[{key!r}] must have shape ({size},), got {array.shape}")
         return array.copy()
-
-
-def check_tolerance(value, name):
-    """A tolerance: a finite number >= 0 (0 switches that test off)."""
-    return check_nonnegative(value, name)
-
-
-def result(x, f, g, nit, nfev, status: Status, message: str, trace=None) -> OptimizeResult:
-    """Build an :class:`OptimizeResult`; ``success`` follows from ``status``."""
-    return OptimizeResult(x=x, fun=f, jac=g, nit=nit, nfev=nfev,
-                          success=status in _CONVERGED, status=status,
-                          message=message, trace=trace)
-
-
-def snapshot(x, f, g, nit, nfev) -> OptimizeResult:
-    """What a callback sees after an iteration: copies, so it may keep them."""
-    return OptimizeResult(x=x.copy(), fun=f, jac=None if g is None else g.copy(), nit=nit,
-                          nfev=nfev, success=False, status=-1, message="running")
 
 
 _END = object()
