@@ -22,7 +22,7 @@ import numpy as np
 
 from . import passes
 from ._validation import check_vector
-from .network import Block, Network, curvature_product, evaluate
+from .network import Block, Network, curvature_product, evaluate, quiet_overflow
 
 __all__ = ["BlockObjective"]
 
@@ -88,6 +88,7 @@ class BlockObjective:
                 or not np.array_equal(self._prefix_params, self.net.params[:p_stop])
                 or not np.array_equal(self._prefix_scales, self.net.scales[:s_stop]))
 
+    @quiet_overflow
     def prefix_output(self) -> np.ndarray:
         """The input of the block's first layer on ``X``, computed once while valid."""
         first = self.block.first

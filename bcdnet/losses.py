@@ -65,25 +65,24 @@ class MSE(Loss):
         return 2.0 / (P.shape[1] * total)
 
     def value(self, P, Y, sample_weight=None) -> float:
-        r = P - Y
-        c = self._scale(P, sample_weight)
-        if sample_weight is None:
-            return 0.5 * c * float(np.vdot(r, r))
-        return 0.5 * c * float(sample_weight @ np.einsum("ij,ij->i", r, r))
+        return self.value_and_grad(P, Y, sample_weight)[0]
 
     def grad(self, P, Y, sample_weight=None, out=None):
         return self.value_and_grad(P, Y, sample_weight, out=out)[1]
 
     def value_and_grad(self, P, Y, sample_weight=None, out=None):
         """Return ``(E, dE/dP)``; the residual buffer becomes the gradient in place."""
-        r = np.subtract(P, Y, out=out)
         c = self._scale(P, sample_weight)
-        if sample_weight is None:
-            value = 0.5 * c * float(np.vdot(r, r))
-            r *= c
-        else:
-            value = 0.5 * c * float(sample_weight @ np.einsum("ij,ij->i", r, r))
-            r *= (c * sample_weight)[:, None]
+        # An overflow gives inf, never a warning: optimizers and the Trainer treat a
+        # non-finite loss as divergence and step back.
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = np.subtract(P, Y, out=out)
+            if sample_weight is None:
+                value = 0.5 * c * float(np.vdot(r, r))
+                r *= c
+            else:
+                value = 0.5 * c * float(sample_weight @ np.einsum("ij,ij->i", r, r))
+                r *= (c * sample_weight)[:, None]
         return value, r
 
     def hvp(self, P, Y, R, sample_weight=None, out=None):

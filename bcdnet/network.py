@@ -18,6 +18,7 @@ per layer by default); an optimiser sees a block as a flat vector, exactly like 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,19 @@ from .layers import Dense, Layer
 from .losses import MSE, Loss
 
 __all__ = ["Network", "Block"]
+
+
+def quiet_overflow(fn):
+    """Run ``fn`` with overflow and invalid-value warnings off.
+
+    Parameters that have run away (inf after an exploding step) give inf or NaN losses; the
+    optimizers and the Trainer test for those and step back, so a warning would only be noise.
+    """
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -219,11 +233,13 @@ class Network:
         return self._tape
 
     # ------------------------------------------------------------------ evaluation
+    @quiet_overflow
     def predict(self, X) -> np.ndarray:
         """Return the predictions, an array of shape ``(n_samples, n_outputs)``."""
         X = self._check_X(X)
         return passes.forward(self.layers, X, self._full_tape()).copy()
 
+    @quiet_overflow
     def loss_value(self, X, Y, sample_weight=None) -> float:
         """Return the loss :math:`E` on ``(X, Y)``."""
         X, Y, w = self._check_data(X, Y, sample_weight)
@@ -292,6 +308,7 @@ class Network:
         return BlockObjective(self, block, X, Y, w)
 
 
+@quiet_overflow
 def evaluate(net: Network, A_in, Y, w, tape, grad=True, grad_scales=False, block=None,
              start=0):
     """Loss, parameter gradient and scale gradient, running only layers ``start..L``.
@@ -322,6 +339,7 @@ def evaluate(net: Network, A_in, Y, w, tape, grad=True, grad_scales=False, block
     return f, g, s
 
 
+@quiet_overflow
 def curvature_product(net: Network, A_in, Y, w, tape, v=None, u=None, gauss_newton=False,
                       block=None, start=0):
     """Hessian (or Gauss–Newton) product along ``(v, u)`` in (params, scales) space.

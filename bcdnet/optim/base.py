@@ -385,7 +385,8 @@ class SteppingOptimizer(Optimizer):
             if nit >= max_iter:
                 status, message = Status.MAX_ITER, f"stopped: max_iter = {max_iter} steps done"
                 break
-            x_new = self._step(x, g)
+            with np.errstate(over="ignore", invalid="ignore"):  # caught just below
+                x_new = self._step(x, g)
             nit += 1
             if stream is not None:
                 batch = next(stream, _END)
