@@ -1,7 +1,8 @@
 r"""Neuron sensitivities :math:`\partial E / \partial \alpha` and the layer scores built on them.
 
 Every neuron :math:`j` of layer :math:`l` multiplies its output by a scaling factor
-:math:`\alpha_{l,j}` (ones unless changed; DESIGN §3), :math:`A_l = H_l \operatorname{diag}(\alpha_l)`.
+:math:`\alpha_{l,j}` (ones unless changed; DESIGN §3),
+:math:`A_l = H_l \operatorname{diag}(\alpha_l)`.
 Its *sensitivity* is the derivative of the loss in that factor,
 
 .. math::
@@ -74,7 +75,7 @@ METHODS = ("ad", "fd")
 
 def sensitivity(net: Network, X, Y, sample_weight=None, method: str = "ad",
                 h: float = 1e-5) -> "Sensitivity":
-    r"""Return the neuron sensitivities :math:`\partial E / \partial \alpha` of ``net`` on ``(X, Y)``.
+    r"""Return the neuron sensitivities :math:`s = \partial E / \partial \alpha` of ``net``.
 
     Parameters
     ----------
@@ -224,7 +225,7 @@ class Sensitivity:
         return _cauchy_decrease(math.sqrt(gg), gg, kappa, trust_radius) / g.size
 
     def _kappa(self, first: int, last: int, gauss_newton: bool) -> float:
-        r""":math:`v^\top H_{\alpha\alpha} v` with :math:`v = g` on layers ``first..last``, 0 elsewhere."""
+        r""":math:`\kappa = v^\top H_{\alpha\alpha} v`, :math:`v = g` on ``first..last``, else 0."""
         key = (first, last, gauss_newton)
         if key not in self._curvature:
             if not (np.array_equal(self.net.params, self._params)
@@ -243,7 +244,7 @@ class Sensitivity:
 
 
 def _cauchy_decrease(gnorm: float, gg: float, kappa: float, trust_radius: float) -> float:
-    r"""The decrease :math:`\tau\Delta\lVert g\rVert - \tfrac12\tau^2\Delta^2\kappa/\lVert g\rVert^2`.
+    r"""The model decrease at the Cauchy point, before dividing by :math:`|G|`.
 
     The interior test :math:`\Delta\kappa > \lVert g \rVert^3` is written without dividing,
     so nothing overflows; there :math:`\tau < 1`.
