@@ -4,16 +4,16 @@ Every selector answers ``select(sens, iteration, rng) -> Selection``: the layers
 ``first..last`` to train (a single layer has ``first == last``) and a ``record`` of plain
 JSON-friendly values saying why (strategy, scores, tree path, whether it explored).
 
-=====================  ========================  =============================================
-name                   class                     rule
-=====================  ========================  =============================================
-``"most_sensitive"``   :class:`MostSensitive`    argmax of the layer scores (Paper B)
-``"bisection"``        :class:`Bisection`        binary tree over the layers, explore (Paper A)
-``"random"``           :class:`RandomLayer`      a uniform layer
-``"forward"``          :class:`ForwardSequential`  0, 1, ..., L-1, 0, 1, ...
-``"ping_pong"``        :class:`PingPong`         0, 1, ..., L-1, L-2, ..., 1, 0, 1, ...
-``"all"``              :class:`AllLayers`        every layer at once: end-to-end training
-=====================  ========================  =============================================
+=====================  ===========================  ==============================================
+name                   class                        rule
+=====================  ===========================  ==============================================
+``"most_sensitive"``   :class:`MostSensitive`       argmax of the layer scores (Paper B)
+``"bisection"``        :class:`Bisection`           binary tree over the layers, explore (Paper A)
+``"random"``           :class:`RandomLayer`         a uniform layer
+``"forward"``          :class:`ForwardSequential`   0, 1, ..., L-1, 0, 1, ...
+``"ping_pong"``        :class:`PingPong`            0, 1, ..., L-1, L-2, ..., 1, 0, 1, ...
+``"all"``              :class:`AllLayers`           every layer at once: end-to-end training
+=====================  ===========================  ==============================================
 
 Scores come from a :class:`~bcdnet.sensitivity.Sensitivity`: order 1 is the mean squared
 neuron sensitivity, order 2 the trust-region Cauchy decrease (see :mod:`bcdnet.sensitivity`).

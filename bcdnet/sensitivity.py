@@ -152,6 +152,13 @@ class Sensitivity:
         ``"ad"`` or ``"fd"``.
     n_hvp : int
         α-space Hessian-vector products computed so far (second-order scores).
+
+    Notes
+    -----
+    The object keeps references to ``net`` and to the validated ``X``, ``Y`` and sample
+    weights, and computes each second-order score on first request.  It describes one
+    point: once ``net.params`` or ``net.scales`` change, a new second-order score raises
+    ``RuntimeError`` (scores already computed are still returned); do not modify the data.
     """
 
     def __init__(self, net: Network, X, Y, sample_weight, values, loss, method="ad"):
