@@ -34,7 +34,6 @@ import numbers
 import os
 import secrets
 import warnings
-import zipfile
 
 import numpy as np
 
@@ -262,7 +261,7 @@ def _open_npz(fh):
     fh.seek(0)
     try:
         return np.load(fh, allow_pickle=False)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+    except Exception as exc:  # BadZipFile, EOFError, NotImplementedError, struct.error, ...
         raise _Refusal(f"the file is truncated or is not a complete .npz archive "
                        f"({type(exc).__name__}: {exc})") from exc
 
