@@ -28,20 +28,17 @@ its old parameters), so with a deterministic optimizer the training loss never i
 
 from __future__ import annotations
 
-import json
 import math
-import time
+import os
 
-import numpy as np
 import pandas as pd
 
-from ._progress import Progress
+from ._bcd_loop import HISTORY_COLUMNS, BCDRun
 from ._validation import (check_int, check_matrix, check_nonnegative, check_positive,
                           check_rng_seed, check_sample_weight, check_targets)
 from .network import Network
-from .optim import ICRS, Optimizer, get_optimizer
+from .optim import Optimizer, get_optimizer
 from .selection import Selector, get_selector
-from .sensitivity import sensitivity
 
 __all__ = ["Trainer", "TrainResult"]
 
@@ -83,19 +80,6 @@ class TrainResult:
     def __repr__(self) -> str:
         return (f"TrainResult(n_iter={self.n_iter}, train_loss={self.train_loss:.6g}, "
                 f"stop_reason={self.stop_reason!r})")
-
-
-HISTORY_COLUMNS = ["iteration", "block", "first", "last", "n_rows", "selector", "scores",
-                   "train_loss",
-                   "val_loss", "grad_inf", "sensitivity_inf", "nit", "nfev", "accepted",
-                   "optimizer_message", "cpu_s", "wall_s"]
-
-
-class _LayerCount:
-    """Stands in for a Sensitivity when the selector does not use one."""
-
-    def __init__(self, n_layers):
-        self.n_layers = n_layers
 
 
 class Trainer:
@@ -145,13 +129,19 @@ class Trainer:
         True stops training.
     progress : bool, optional
         Show a progress line; default: only when standard error is a terminal.
+    checkpoint : str or path, optional
+        File to write a checkpoint to every ``checkpoint_every`` iterations, at the end, and
+        on KeyboardInterrupt (then holding the last complete iteration).
+        ``fit(..., resume_from=checkpoint)`` continues such a run exactly: same history,
+        same parameters as an uninterrupted run with the same seed.
+    checkpoint_every : int, default 10
     """
 
     def __init__(self, optimizer="lbfgs", selector="most_sensitive", *, max_iter=100,
                  inner_max_iter=None, epochs=None, batch_size=None, batch_shell=False,
                  shell_factor=1.1, icrs_init=0, tol=1e-6, sensitivity_tol="auto",
                  patience=None, restore_best=True, validate_steps=False, keep_state=False,
-                 seed=0, callbacks=(), progress=None):
+                 seed=0, callbacks=(), progress=None, checkpoint=None, checkpoint_every=10):
         self.optimizer = get_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
         if not isinstance(self.optimizer, Optimizer):
             raise TypeError(f"optimizer must be an Optimizer or a name, got {optimizer!r}")
@@ -185,6 +175,10 @@ class Trainer:
         if not all(callable(c) for c in self.callbacks):
             raise TypeError("callbacks must be a list of callables")
         self.progress = progress
+        if checkpoint is not None and not isinstance(checkpoint, (str, os.PathLike)):
+            raise TypeError(f"checkpoint must be a file path or None, got {checkpoint!r}")
+        self.checkpoint = checkpoint
+        self.checkpoint_every = check_int(checkpoint_every, "checkpoint_every", minimum=1)
 
     def __repr__(self) -> str:
         return (f"Trainer(optimizer={self.optimizer!r}, selector={self.selector!r}, "
@@ -192,8 +186,12 @@ class Trainer:
                 f"icrs_init={self.icrs_init}, seed={self.seed!r})")
 
     # ------------------------------------------------------------------ fit
-    def fit(self, net: Network, X, Y, sample_weight=None, validation=None) -> TrainResult:
+    def fit(self, net: Network, X, Y, sample_weight=None, validation=None,
+            resume_from=None) -> TrainResult:
         """Train ``net`` in place on ``(X, Y)``; ``validation`` is an optional ``(X_val, Y_val)``.
+
+        ``resume_from`` names a checkpoint written by a Trainer with the same settings on
+        the same data; the run continues from it.
 
         Returns
         -------
@@ -203,8 +201,8 @@ class Trainer:
             raise TypeError(f"net must be a Network, got {type(net).__name__}")
         X, Y, w = net._check_data(X, Y, sample_weight)
         val = self._check_validation(net, validation)
-        run = _Run(self, net, X, Y, w, val)
-        return run.execute()
+        rows, stop, best_it, best_val = BCDRun(self, net, X, Y, w, val).execute(resume_from)
+        return TrainResult(net, rows, stop, best_it, best_val)
 
     @staticmethod
     def _check_validation(net, validation):
@@ -215,204 +213,3 @@ class Trainer:
         Xv = check_matrix(validation[0], "validation X", net.n_inputs, net.dtype)
         Yv = check_targets(validation[1], "validation Y", Xv.shape[0], net.n_outputs, net.dtype)
         return Xv, Yv
-
-
-class _Run:
-    """The state of one ``fit`` call (kept apart so the Trainer holds only settings)."""
-
-    def __init__(self, trainer: Trainer, net, X, Y, w, val):
-        self.t, self.net, self.X, self.Y, self.w, self.val = trainer, net, X, Y, w, val
-        self.rng = check_rng_seed(trainer.seed)
-        self.optimizers: dict[tuple, Optimizer] = {}
-        self.objectives: dict[tuple, object] = {}
-        self.rows: list[dict] = []
-        self.cpu0, self.wall0 = time.process_time(), time.perf_counter()
-        n = X.shape[0]
-        size = math.ceil(trainer.shell_factor * net.n_params)
-        self.shell_size = size if trainer.batch_shell and size < n else None
-        self._perm, self._pos = None, 0
-        self.it, self.best_val, self.best_params, self.best_it = 0, math.inf, None, None
-        trainer.selector.reset()
-
-    # ---------------------------------------------------------------- data
-    def _shell_rows(self):
-        """The next ``shell_size`` rows of a shuffled order, reshuffled when used up."""
-        n, k = self.X.shape[0], self.shell_size
-        if self._perm is None or self._pos + k > n:
-            self._perm, self._pos = self.rng.permutation(n), 0
-        rows = np.sort(self._perm[self._pos:self._pos + k])
-        self._pos += k
-        return rows
-
-    def _objective(self, block, rows):
-        """The block's objective on the iteration's data (cached for full data)."""
-        if rows is None:
-            key = (block.first, block.last)
-            if key not in self.objectives:
-                self.objectives[key] = self.net.block_objective(block, self.X, self.Y, self.w)
-            return self.objectives[key]
-        w = None if self.w is None else self.w[rows]
-        return self.net.block_objective(block, self.X[rows], self.Y[rows], w)
-
-    def _optimizer(self, block):
-        key = (block.first, block.last)
-        opt = self.optimizers.get(key)
-        if opt is None:
-            opt = self.optimizers[key] = self.t.optimizer.clone()
-        elif not self.t.keep_state:
-            opt.reset()
-        return opt
-
-    # ---------------------------------------------------------------- one visit
-    def _visit(self, obj, opt):
-        t, x0 = self.t, obj.x0()
-        limits = {} if t.inner_max_iter is None else {"max_iter": t.inner_max_iter}
-        if t.batch_size is not None:
-            n = obj.X.shape[0]
-            epochs = t.epochs or 1
-            per_epoch = math.ceil(n / t.batch_size)
-            limits["max_iter"] = epochs * per_epoch
-            batches = _minibatches(self.rng, n, t.batch_size, epochs)
-            res = opt.minimize(obj, x0, batches=batches, **limits)
-            f_new = obj.value(res.x)
-        else:
-            fun = obj if opt.needs_gradient else obj.value
-            callback = None
-            if t.validate_steps and self.val is not None:
-                def callback(step):
-                    obj.set(step.x)
-                    self._consider(self.net.loss_value(*self.val))
-            res = opt.minimize(fun, x0, callback=callback, **limits)
-            f_new = res.fun
-        return x0, res, f_new
-
-    def _consider(self, val_loss) -> bool:
-        """Keep the parameters if ``val_loss`` is the best so far; return whether it was."""
-        if val_loss < self.best_val:
-            self.best_val, self.best_params = val_loss, self.net.params.copy()
-            self.best_it = self.it
-            return True
-        return False
-
-    # ---------------------------------------------------------------- main loop
-    def execute(self) -> TrainResult:
-        t, net = self.t, self.net
-        n_layers = len(net.layers)
-        stale = 0
-        last_good = net.params.copy()
-        stop = f"max_iter ({t.max_iter}) BCD iterations done"
-        progress = Progress(t.max_iter, enabled=t.progress)
-        if t.icrs_init:
-            self._icrs_initialise()
-            last_good = net.params.copy()
-        if self.val is not None:
-            self._consider(net.loss_value(*self.val))   # the starting point is a candidate
-        losses = []
-        for it in range(1, t.max_iter + 1):
-            self.it = it
-            best_before = self.best_val
-            rows = self._shell_rows() if self.shell_size is not None else None
-            Xd = self.X if rows is None else self.X[rows]
-            Yd = self.Y if rows is None else self.Y[rows]
-            wd = self.w if (rows is None or self.w is None) else self.w[rows]
-            need_sens = t.selector.needs_sensitivity
-            sens = sensitivity(net, Xd, Yd, wd) if need_sens else _LayerCount(n_layers)
-            s_inf = sens.max_abs() if need_sens else math.nan
-            if t.sensitivity_tol is not None and s_inf < t.sensitivity_tol and rows is None:
-                stop = (f"sensitivity tolerance: max |dE/dalpha| = {s_inf:.3g} < "
-                        f"{t.sensitivity_tol:.3g}")
-                break
-            selection = t.selector.select(sens, it - 1, self.rng)
-            block = (net.blocks[selection.first] if selection.first == selection.last
-                     else net.block_covering(selection.first, selection.last, "all layers"
-                                             if selection.last - selection.first + 1 == n_layers
-                                             else None))
-            obj = self._objective(block, rows)
-            f_start = sens.loss if need_sens else None
-            x0, res, f_new = self._visit(obj, self._optimizer(block))
-            accepted = True
-            if not np.isfinite(f_new) or not np.all(np.isfinite(res.x)):
-                obj.set(x0)
-                net.params[:] = last_good
-                stop = f"diverged: non-finite loss at iteration {it}; last finite parameters restored"
-                break
-            if rows is None and t.batch_size is None:
-                if f_start is None:
-                    f_start = obj.value(x0)
-                if f_new > f_start:
-                    accepted, f_new = False, f_start
-            obj.set(res.x if accepted else x0)
-            train_loss = f_new if rows is None else net.loss_value(self.X, self.Y, self.w)
-            last_good = net.params.copy()
-            val_loss = (net.loss_value(*self.val) if self.val is not None else math.nan)
-            row = self._row(it, block, obj.X.shape[0], selection, train_loss, val_loss, res,
-                            accepted, s_inf)
-            self.rows.append(row)
-            losses.append(train_loss)
-            progress.update(it, block.name, train_loss, val_loss)
-            if self.val is not None:
-                self._consider(val_loss)
-                stale = 0 if self.best_val < best_before else stale + 1
-                if t.patience is not None and stale >= t.patience:
-                    stop = f"patience: no better validation loss for {t.patience} iterations"
-                    break
-            if any(cb(row) for cb in t.callbacks):
-                stop = f"stopped by a callback at iteration {it}"
-                break
-            window = len(net.blocks)
-            if t.tol > 0 and len(losses) > window:
-                before = losses[-window - 1]
-                if before - train_loss <= t.tol * max(abs(before), 1e-300):
-                    stop = (f"loss tolerance: training loss fell by less than {t.tol:g} "
-                            f"(relative) over the last {window} iterations")
-                    break
-        progress.close()
-        if self.val is not None and t.restore_best and self.best_params is not None:
-            net.params[:] = self.best_params
-        return TrainResult(net, self.rows, stop, self.best_it,
-                           self.best_val if self.val else None)
-
-    def _icrs_initialise(self):
-        """Paper B's BCD-ICRS: a derivative-free search over all parameters before BCD."""
-        net = self.net
-        block = net.block_covering(0, len(net.layers) - 1, "all layers")
-        rows = self._shell_rows() if self.shell_size is not None else None
-        obj = self._objective(block, rows)
-        icrs = ICRS(max_eval=self.t.icrs_init, seed=self.rng)
-        x0 = obj.x0()
-        res = icrs.minimize(obj.value, x0)
-        obj.set(res.x if np.isfinite(res.fun) else x0)
-        train_loss = net.loss_value(self.X, self.Y, self.w)
-        val_loss = net.loss_value(*self.val) if self.val is not None else math.nan
-        record = {"strategy": "icrs_init", "evaluations": int(res.nfev)}
-        self.rows.append(self._row(0, block, obj.X.shape[0],
-                                   _Sel(0, len(net.layers) - 1, record), train_loss, val_loss,
-                                   res, True, math.nan))
-
-    def _row(self, it, block, n_rows, selection, train_loss, val_loss, res, accepted, s_inf):
-        scores = selection.record.get("scores")
-        jac = getattr(res, "jac", None)
-        return {
-            "iteration": it, "block": block.name, "first": block.first, "last": block.last,
-            "n_rows": int(n_rows),
-            "selector": json.dumps(selection.record, sort_keys=True, default=float),
-            "scores": None if scores is None else [float(s) for s in scores],
-            "train_loss": float(train_loss), "val_loss": float(val_loss),
-            "grad_inf": float(np.abs(jac).max()) if jac is not None and jac.size else math.nan,
-            "sensitivity_inf": float(s_inf), "nit": int(res.nit), "nfev": int(res.nfev),
-            "accepted": bool(accepted), "optimizer_message": str(res.message),
-            "cpu_s": time.process_time() - self.cpu0, "wall_s": time.perf_counter() - self.wall0,
-        }
-
-
-class _Sel:
-    def __init__(self, first, last, record):
-        self.first, self.last, self.record = first, last, record
-
-
-def _minibatches(rng, n, batch_size, epochs):
-    """Row-index batches: each epoch a new permutation cut into ``batch_size`` pieces."""
-    for _ in range(epochs):
-        perm = rng.permutation(n)
-        for start in range(0, n, batch_size):
-            yield perm[start:start + batch_size]

@@ -1,0 +1,308 @@
+"""The state and steps of one ``Trainer.fit`` call (see :mod:`bcdnet.trainer` for the maths).
+
+Everything that changes during a run lives on a :class:`BCDRun`, so that the end of every
+iteration can be captured (:meth:`BCDRun.snapshot`) and a run can continue from a checkpoint
+exactly as if it had never stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+
+import numpy as np
+
+from ._progress import Progress
+from ._validation import check_rng_seed
+from .checkpoint import read_checkpoint, write_checkpoint
+from .optim import ICRS, Optimizer
+from .sensitivity import sensitivity
+
+HISTORY_COLUMNS = ["iteration", "block", "first", "last", "n_rows", "selector", "scores",
+                   "train_loss", "val_loss", "grad_inf", "sensitivity_inf", "nit", "nfev",
+                   "accepted", "optimizer_message", "cpu_s", "wall_s"]
+
+
+class _LayerCount:
+    """Stands in for a Sensitivity when the selector does not use one."""
+
+    def __init__(self, n_layers):
+        self.n_layers = n_layers
+
+
+class _Selected:
+    def __init__(self, first, last, record):
+        self.first, self.last, self.record = first, last, record
+
+
+def _fingerprint(*arrays) -> str:
+    digest = hashlib.sha256()
+    for a in arrays:
+        if a is not None:
+            digest.update(np.ascontiguousarray(a).tobytes())
+    return digest.hexdigest()
+
+
+class BCDRun:
+    """One training run: data, network, per-block optimizers, random state and history."""
+
+    def __init__(self, trainer, net, X, Y, w, val):
+        self.t, self.net, self.X, self.Y, self.w, self.val = trainer, net, X, Y, w, val
+        self.rng = check_rng_seed(trainer.seed)
+        self.optimizers: dict[tuple, Optimizer] = {}
+        self.objectives: dict[tuple, object] = {}
+        self.rows: list[dict] = []
+        self.cpu0, self.wall0 = time.process_time(), time.perf_counter()
+        size = math.ceil(trainer.shell_factor * net.n_params)
+        self.shell_size = size if trainer.batch_shell and size < X.shape[0] else None
+        self._perm, self._pos = None, 0
+        self.it, self.best_val, self.best_params, self.best_it = 0, math.inf, None, None
+        self.stale, self.losses, self.stop = 0, [], None
+        self.last_good = net.params.copy()
+        self._saved = None
+        trainer.selector.reset()
+
+    # ---------------------------------------------------------------- data and pieces
+    def _shell_rows(self):
+        """The next ``shell_size`` rows of a shuffled order, reshuffled when used up."""
+        n, k = self.X.shape[0], self.shell_size
+        if self._perm is None or self._pos + k > n:
+            self._perm, self._pos = self.rng.permutation(n), 0
+        rows = np.sort(self._perm[self._pos:self._pos + k])
+        self._pos += k
+        return rows
+
+    def _objective(self, block, rows):
+        """The block's objective on the iteration's data (cached for full data)."""
+        if rows is None:
+            key = (block.first, block.last)
+            if key not in self.objectives:
+                self.objectives[key] = self.net.block_objective(block, self.X, self.Y, self.w)
+            return self.objectives[key]
+        w = None if self.w is None else self.w[rows]
+        return self.net.block_objective(block, self.X[rows], self.Y[rows], w)
+
+    def _optimizer(self, key):
+        opt = self.optimizers.get(key)
+        if opt is None:
+            opt = self.optimizers[key] = self.t.optimizer.clone()
+        elif not self.t.keep_state:
+            opt.reset()
+        return opt
+
+    def _block(self, selection):
+        net, n_layers = self.net, len(self.net.layers)
+        if selection.first == selection.last:
+            return net.blocks[selection.first]
+        name = "all layers" if selection.last - selection.first + 1 == n_layers else None
+        return net.block_covering(selection.first, selection.last, name)
+
+    def _consider(self, val_loss) -> None:
+        """Keep the parameters if ``val_loss`` is the best validation loss so far."""
+        if val_loss < self.best_val:
+            self.best_val, self.best_params, self.best_it = val_loss, self.net.params.copy(), self.it
+
+    def _visit(self, obj, opt):
+        """Optimise one block; returns the start, the optimizer's result and the new loss."""
+        t, x0 = self.t, obj.x0()
+        limits = {} if t.inner_max_iter is None else {"max_iter": t.inner_max_iter}
+        if t.batch_size is not None:
+            n, epochs = obj.X.shape[0], t.epochs or 1
+            limits["max_iter"] = epochs * math.ceil(n / t.batch_size)
+            res = opt.minimize(obj, x0, batches=_minibatches(self.rng, n, t.batch_size, epochs),
+                               **limits)
+            return x0, res, obj.value(res.x)
+        callback = None
+        if t.validate_steps and self.val is not None:
+            def callback(step):
+                obj.set(step.x)
+                self._consider(self.net.loss_value(*self.val))
+        res = opt.minimize(obj if opt.needs_gradient else obj.value, x0, callback=callback,
+                           **limits)
+        return x0, res, res.fun
+
+    # ---------------------------------------------------------------- one iteration
+    def iteration(self, it) -> dict | None:
+        """Run BCD iteration ``it``; return its history row (None when a stop came first)."""
+        t, net = self.t, self.net
+        self.it = it
+        best_before = self.best_val
+        rows = self._shell_rows() if self.shell_size is not None else None
+        Xd, Yd = (self.X, self.Y) if rows is None else (self.X[rows], self.Y[rows])
+        wd = self.w if (rows is None or self.w is None) else self.w[rows]
+        need_sens = t.selector.needs_sensitivity
+        sens = sensitivity(net, Xd, Yd, wd) if need_sens else _LayerCount(len(net.layers))
+        s_inf = sens.max_abs() if need_sens else math.nan
+        if t.sensitivity_tol is not None and s_inf < t.sensitivity_tol and rows is None:
+            self.stop = (f"sensitivity tolerance: max |dE/dalpha| = {s_inf:.3g} < "
+                         f"{t.sensitivity_tol:.3g}")
+            return None
+        selection = t.selector.select(sens, it - 1, self.rng)
+        block = self._block(selection)
+        obj = self._objective(block, rows)
+        x0, res, f_new = self._visit(obj, self._optimizer((block.first, block.last)))
+        if not np.isfinite(f_new) or not np.all(np.isfinite(res.x)):
+            net.params[:] = self.last_good
+            self.stop = f"diverged: non-finite loss at iteration {it}; last finite parameters restored"
+            return None
+        accepted = True
+        if rows is None and t.batch_size is None:   # full batch: never accept a worse point
+            f_start = sens.loss if need_sens else obj.value(x0)
+            if f_new > f_start:
+                accepted, f_new = False, f_start
+        obj.set(res.x if accepted else x0)
+        train_loss = f_new if rows is None else net.loss_value(self.X, self.Y, self.w)
+        self.last_good = net.params.copy()
+        val_loss = net.loss_value(*self.val) if self.val is not None else math.nan
+        row = self._row(it, block, obj.X.shape[0], selection, train_loss, val_loss, res,
+                        accepted, s_inf)
+        self.rows.append(row)
+        self.losses.append(train_loss)
+        if self.val is not None:
+            self._consider(val_loss)
+            self.stale = 0 if self.best_val < best_before else self.stale + 1
+        return row
+
+    def checks(self, row) -> None:
+        """The stopping rules that follow a completed iteration (callbacks, patience, tol)."""
+        t, it = self.t, self.it
+        if any(cb(row) for cb in t.callbacks):
+            self.stop = f"stopped by a callback at iteration {it}"
+        elif t.patience is not None and self.val is not None and self.stale >= t.patience:
+            self.stop = f"patience: no better validation loss for {t.patience} iterations"
+        elif t.tol > 0 and len(self.losses) > len(self.net.blocks):
+            window = len(self.net.blocks)
+            before = self.losses[-window - 1]
+            if before - self.losses[-1] <= t.tol * max(abs(before), 1e-300):
+                self.stop = (f"loss tolerance: training loss fell by less than {t.tol:g} "
+                             f"(relative) over the last {window} iterations")
+
+    # ---------------------------------------------------------------- the run
+    def execute(self, resume_from=None):
+        t, net = self.t, self.net
+        if resume_from is not None:
+            self.restore(read_checkpoint(resume_from))
+        else:
+            if t.icrs_init:
+                self._icrs_initialise()
+                self.last_good = net.params.copy()
+            if self.val is not None:
+                self._consider(net.loss_value(*self.val))   # the start is a candidate
+        progress = Progress(t.max_iter, enabled=t.progress)
+        saving = t.checkpoint is not None
+        self._saved = self.snapshot() if saving else None
+        try:
+            while self.stop is None and self.it < t.max_iter:
+                row = self.iteration(self.it + 1)
+                if row is not None:
+                    progress.update(self.it, row["block"], row["train_loss"], row["val_loss"])
+                    self.checks(row)
+                if saving:
+                    self._saved = self.snapshot()
+                    if self.it % t.checkpoint_every == 0:
+                        write_checkpoint(t.checkpoint, self._saved)
+        except KeyboardInterrupt:
+            progress.close()
+            if saving:       # the end of the last complete iteration, resumable exactly
+                write_checkpoint(t.checkpoint, self._saved)
+                self.restore(self._saved)
+            else:
+                net.params[:] = self.last_good
+            raise
+        progress.close()
+        if self.stop is None:
+            self.stop = f"max_iter ({t.max_iter}) BCD iterations done"
+        if saving:
+            self._saved["stop"] = self.stop
+            write_checkpoint(t.checkpoint, self._saved)
+        if self.val is not None and t.restore_best and self.best_params is not None:
+            net.params[:] = self.best_params
+        return self.rows, self.stop, self.best_it, (self.best_val if self.val else None)
+
+    def _icrs_initialise(self):
+        """Paper B's BCD-ICRS: a derivative-free search over all parameters before BCD."""
+        net = self.net
+        block = net.block_covering(0, len(net.layers) - 1, "all layers")
+        rows = self._shell_rows() if self.shell_size is not None else None
+        obj = self._objective(block, rows)
+        x0 = obj.x0()
+        res = ICRS(max_eval=self.t.icrs_init, seed=self.rng).minimize(obj.value, x0)
+        obj.set(res.x if np.isfinite(res.fun) else x0)
+        train_loss = net.loss_value(self.X, self.Y, self.w)
+        val_loss = net.loss_value(*self.val) if self.val is not None else math.nan
+        record = {"strategy": "icrs_init", "evaluations": int(res.nfev)}
+        self.rows.append(self._row(0, block, obj.X.shape[0],
+                                   _Selected(0, len(net.layers) - 1, record),
+                                   train_loss, val_loss, res, True, math.nan))
+
+    def _row(self, it, block, n_rows, selection, train_loss, val_loss, res, accepted, s_inf):
+        scores = selection.record.get("scores")
+        jac = getattr(res, "jac", None)
+        return {
+            "iteration": it, "block": block.name, "first": block.first, "last": block.last,
+            "n_rows": int(n_rows),
+            "selector": json.dumps(selection.record, sort_keys=True, default=float),
+            "scores": None if scores is None else [float(s) for s in scores],
+            "train_loss": float(train_loss), "val_loss": float(val_loss),
+            "grad_inf": float(np.abs(jac).max()) if jac is not None and jac.size else math.nan,
+            "sensitivity_inf": float(s_inf), "nit": int(res.nit), "nfev": int(res.nfev),
+            "accepted": bool(accepted), "optimizer_message": str(res.message),
+            "cpu_s": time.process_time() - self.cpu0, "wall_s": time.perf_counter() - self.wall0,
+        }
+
+    # ---------------------------------------------------------------- checkpoints
+    def snapshot(self) -> dict:
+        """The run's state at the end of the current iteration, as plain data (copies)."""
+        return {
+            "sizes": self.net.sizes, "data": _fingerprint(self.X, self.Y, self.w),
+            "iteration": self.it, "stop": self.stop,
+            "params": self.net.params.copy(), "scales": self.net.scales.copy(),
+            "last_good": self.last_good.copy(),
+            "best_val": self.best_val, "best_it": self.best_it, "best_params": self.best_params,
+            "stale": self.stale, "losses": list(self.losses),
+            "rng": json.dumps(self.rng.bit_generator.state),
+            "selector": self.t.selector.state_dict(),
+            "optimizers": [{"first": k[0], "last": k[1], "state": opt.state_dict()}
+                           for k, opt in self.optimizers.items()],
+            "perm": self._perm, "pos": self._pos, "rows": [dict(r) for r in self.rows],
+            "cpu": time.process_time() - self.cpu0, "wall": time.perf_counter() - self.wall0,
+        }
+
+    def restore(self, state: dict) -> None:
+        """Continue from a :meth:`snapshot` (possibly read back from a checkpoint file)."""
+        if list(state["sizes"]) != self.net.sizes:
+            raise ValueError(f"the checkpoint is for a network of sizes {state['sizes']}, "
+                             f"not {self.net.sizes}")
+        if state["data"] != _fingerprint(self.X, self.Y, self.w):
+            raise ValueError("the checkpoint was made on other training data (X, Y or "
+                             "sample_weight differ); resume with the same data")
+        self.net.params[:] = state["params"]
+        self.net.scales[:] = state["scales"]
+        self.last_good = np.array(state["last_good"])
+        self.it, self.stop, self.stale = int(state["iteration"]), state["stop"], state["stale"]
+        self.best_val, self.best_it = float(state["best_val"]), state["best_it"]
+        bp = state["best_params"]
+        self.best_params = None if bp is None else np.array(bp)
+        self.losses = [float(v) for v in state["losses"]]
+        self.rng.bit_generator.state = json.loads(state["rng"])
+        self.t.selector.load_state_dict(state["selector"])
+        self.optimizers = {}
+        for entry in state["optimizers"]:
+            opt = self.t.optimizer.clone()
+            opt.load_state_dict(entry["state"])
+            self.optimizers[(entry["first"], entry["last"])] = opt
+        self._perm = None if state["perm"] is None else np.array(state["perm"])
+        self._pos = int(state["pos"])
+        self.rows = [dict(r) for r in state["rows"]]
+        self.cpu0 = time.process_time() - state["cpu"]
+        self.wall0 = time.perf_counter() - state["wall"]
+
+
+def _minibatches(rng, n, batch_size, epochs):
+    """Row-index batches: each epoch a new permutation cut into ``batch_size`` pieces."""
+    for _ in range(epochs):
+        perm = rng.permutation(n)
+        for start in range(0, n, batch_size):
+            yield perm[start:start + batch_size]
