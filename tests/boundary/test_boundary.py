@@ -1,0 +1,357 @@
+"""The public boundary: hypothesis-drawn bad input either works or raises ValueError/TypeError.
+
+Every entry point a user can call with data or settings (``Network.mlp``, ``predict``,
+``loss_grad``, ``hvp``, ``scales_grad``, ``block_objective``, ``Trainer`` and its ``fit``,
+``BCDRegressor.fit``/``predict``, the dataset loaders and ``bn.io.load``) gets 500 drawn
+inputs: wrong shapes, dtypes (strings, bytes, objects, complex, datetimes), NaN, inf, empty
+arrays, values near 1e300, and wrong types (None, dicts, strings, sets).  A call passes when
+it returns without a RuntimeWarning, or raises ValueError or TypeError with a message
+(FileNotFoundError or another OSError too for the loaders and ``load``, which read files).
+Anything else, e.g. an IndexError from deep inside NumPy, fails the test.
+
+Budgets are tiny (``max_iter`` 1-2) so the 500 examples per entry point run in seconds.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import bcdnet as bn
+from bcdnet import io as bio
+from bcdnet.datasets import Standardizer, load_ccpp, load_steel, make_cstr, train_test_split
+from boundary_strategies import (CSV_TEXT, DTYPES, FILE_ERRORS, FLOATS, JUNK, at_boundary,
+                                 bad_arrays, data, good_arrays, maybe, moderate, sample_weights)
+
+SETTINGS = settings(max_examples=500, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                           HealthCheck.filter_too_much])
+NET_SIZES = [3, 4, 2]
+
+
+@pytest.fixture(scope="module")
+def net():
+    return bn.Network.mlp(NET_SIZES, seed=0)
+
+
+# ---------------------------------------------------------------------- Network
+@SETTINGS
+@given(sizes=maybe(st.lists(st.integers(-2, 6), max_size=5), bad_arrays(3, 1)),
+       activation=maybe(st.sampled_from(["tanh", "relu", "Leaky-ReLU", "sigmoid", "linear"])),
+       output_activation=maybe(st.sampled_from(["identity", "tanh"])),
+       init=maybe(st.sampled_from([None, "glorot", "he", "orthogonal"])),
+       seed=maybe(st.integers(-5, 2**64) | st.none()),
+       dtype=maybe(st.sampled_from([np.float32, np.float64, "float64"]),
+                   DTYPES | st.sampled_from([int, complex, "abc", object, str]) | JUNK))
+def test_network_mlp(sizes, activation, output_activation, init, seed, dtype):
+    net = at_boundary(bn.Network.mlp, sizes, activation=activation, init=init,
+                      output_activation=output_activation, seed=seed, dtype=dtype)
+    if net is not None:
+        assert np.isfinite(net.params).all() and net.dtype.kind == "f"
+
+
+def check_finite(inputs, *outputs):
+    """Outputs of a call that worked on moderate input must be finite."""
+    if moderate(*inputs):
+        for out in outputs:
+            assert np.isfinite(out).all(), f"non-finite result {out} from moderate input"
+
+
+@SETTINGS
+@given(X=data(5, 3))
+def test_predict(net, X):
+    P = at_boundary(net.predict, X)
+    if P is not None:
+        assert P.shape[1] == 2
+        check_finite([X], P)
+
+
+@SETTINGS
+@given(X=data(5, 3), Y=data(5, 2), w=sample_weights(5))
+def test_loss_grad(net, X, Y, w):
+    out = at_boundary(net.loss_grad, X, Y, w)
+    if out is not None:
+        assert out[1].shape == net.params.shape
+        check_finite([X, Y, w], *out)
+
+
+@SETTINGS
+@given(X=data(5, 3), Y=data(5, 2), v=good_arrays(26) | bad_arrays(26, 1))
+def test_hvp(net, X, Y, v):
+    Hv = at_boundary(net.hvp, X, Y, v)
+    if Hv is not None:
+        assert Hv.shape == net.params.shape
+        check_finite([X, Y, v], Hv)
+
+
+@SETTINGS
+@given(X=data(5, 3), Y=data(5, 2), w=sample_weights(5))
+def test_scales_grad(net, X, Y, w):
+    out = at_boundary(net.scales_grad, X, Y, w)
+    if out is not None:
+        assert out[1].shape == net.scales.shape
+        check_finite([X, Y, w], *out)
+
+
+@SETTINGS
+@given(block=maybe(st.integers(-2, 3)), X=data(5, 3), Y=data(5, 2), w=sample_weights(5))
+def test_block_objective(net, block, X, Y, w):
+    obj = at_boundary(net.block_objective, block, X, Y, w)
+    if obj is not None:
+        check_finite([X, Y, w], *obj(obj.x0()))
+
+
+# ---------------------------------------------------------------------- Trainer
+@SETTINGS
+@given(optimizer=maybe(st.sampled_from(["lbfgs", "adam", "gd", "bb", "icrs"])),
+       selector=maybe(st.sampled_from(["most_sensitive", "bisection", "random", "forward",
+                                       "ping_pong", "all"])),
+       max_iter=maybe(st.integers(-1, 2)), inner_max_iter=maybe(st.none() | st.integers(-1, 2)),
+       batch_size=maybe(st.none() | st.integers(-1, 3)), tol=maybe(FLOATS),
+       shell_factor=maybe(FLOATS), icrs_init=maybe(st.integers(-1, 3)),
+       patience=maybe(st.none() | st.integers(-1, 2)), seed=maybe(st.integers(-1, 2**40)),
+       callbacks=maybe(st.just(()), st.lists(JUNK, max_size=2)))
+def test_trainer_settings(optimizer, selector, max_iter, inner_max_iter, batch_size, tol,
+                          shell_factor, icrs_init, patience, seed, callbacks):
+    at_boundary(bn.Trainer, optimizer, selector, max_iter=max_iter, tol=tol,
+                inner_max_iter=inner_max_iter, batch_size=batch_size, seed=seed,
+                shell_factor=shell_factor, icrs_init=icrs_init, patience=patience,
+                callbacks=callbacks)
+
+
+TRAINERS = [bn.Trainer(bn.optim.LBFGS(max_iter=2), "most_sensitive", max_iter=2, progress=False),
+            bn.Trainer("adam", "all", max_iter=1, inner_max_iter=2, batch_size=2,
+                       progress=False),
+            bn.Trainer("icrs", "bisection", max_iter=1, inner_max_iter=3, icrs_init=3,
+                       progress=False)]
+
+
+@SETTINGS
+@given(which=st.sampled_from(range(len(TRAINERS))), net_arg=maybe(st.just("net")),
+       X=data(6, 3), Y=data(6, 2), w=sample_weights(6),
+       validation=st.none() | st.tuples(data(3, 3), data(3, 2)) | JUNK)
+def test_trainer_fit(which, net_arg, X, Y, w, validation):
+    net = bn.Network.mlp(NET_SIZES, seed=0) if net_arg == "net" else net_arg
+    result = at_boundary(TRAINERS[which].fit, net, X, Y, w, validation)
+    if result is not None:
+        assert np.isfinite(net.params).all(), f"non-finite parameters; {result.stop_reason}"
+        assert isinstance(result.stop_reason, str) and result.stop_reason
+
+
+# ---------------------------------------------------------------------- BCDRegressor
+@SETTINGS
+@given(X=data(8, 2), y=data(8, 1) | good_arrays(8), w=sample_weights(8),
+       hidden=maybe(st.just((3,)), st.lists(st.integers(-1, 3) | JUNK, max_size=2) | JUNK),
+       activation=maybe(st.just("tanh")), optimizer=maybe(st.sampled_from(["lbfgs", "adam"])),
+       validation_fraction=maybe(st.just("auto") | st.floats(0, 0.5), FLOATS | JUNK),
+       random_state=maybe(st.integers(0, 5)))
+def test_regressor_fit(X, y, w, hidden, activation, optimizer, validation_fraction,
+                       random_state):
+    est = bn.BCDRegressor(hidden=hidden, activation=activation, optimizer=optimizer,
+                          validation_fraction=validation_fraction, max_iter=1,
+                          inner_max_iter=2, random_state=random_state, progress=False)
+    if at_boundary(est.fit, X, y, w) is not None:
+        assert np.isfinite(est.net_.params).all()
+        check_finite([X, y, w], est.predict(X))
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    return bn.BCDRegressor(hidden=(3,), max_iter=2, progress=False).fit(X, X.sum(axis=1))
+
+
+@SETTINGS
+@given(X=data(4, 3))
+def test_regressor_predict(fitted, X):
+    y = at_boundary(fitted.predict, X)
+    if y is not None:
+        assert y.ndim == 1
+        check_finite([X], y)
+
+
+# ---------------------------------------------------------------------- datasets
+@SETTINGS
+@given(n_samples=maybe(st.integers(-3, 2000) | st.sampled_from([16, 81, 256])),
+       design=maybe(st.sampled_from(["grid", "random"])), noise=maybe(st.floats(0, 1), FLOATS),
+       seed=maybe(st.integers(0, 2**64) | st.none()))
+def test_make_cstr(n_samples, design, noise, seed):
+    dataset = at_boundary(make_cstr, n_samples, design=design, noise=noise, seed=seed)
+    if dataset is not None:
+        assert np.isfinite(dataset.X.to_numpy()).all()
+        assert np.isfinite(dataset.y.to_numpy()).all()
+
+
+@SETTINGS
+@given(dataset=st.one_of(data(10, 2), st.tuples(data(10, 2), data(10, 1)), st.just(()), JUNK),
+       test_size=maybe(st.floats(0.05, 0.95), FLOATS | JUNK),
+       seed=maybe(st.integers(0, 2**64) | st.none()))
+def test_train_test_split(dataset, test_size, seed):
+    at_boundary(train_test_split, dataset, test_size=test_size, seed=seed)
+
+
+@pytest.fixture(scope="module")
+def data_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("data_home")
+    (home / "ccpp").mkdir()
+    (home / "siec").mkdir()
+    return home
+
+
+@SETTINGS
+@given(data_home_arg=st.one_of(JUNK, st.text(max_size=8), st.just("home"), st.just("file")),
+       content=CSV_TEXT, loader=st.sampled_from([load_ccpp, load_steel]),
+       verify=st.booleans())
+def test_uci_loaders(data_home, data_home_arg, content, loader, verify):
+    """Bad ``data_home`` values, and data files of drawn content; downloads are off."""
+    target = data_home / ("ccpp/Folds5x2_pp.csv" if loader is load_ccpp
+                          else "siec/Steel_industry_data.csv")
+    target.write_text(content, encoding="utf-8", errors="surrogatepass")
+    data_home_arg = {"home": data_home, "file": target}.get(data_home_arg, data_home_arg) \
+        if isinstance(data_home_arg, str) else data_home_arg
+    at_boundary(loader, data_home=data_home_arg, download_if_missing=False, verify=verify,
+                allowed=FILE_ERRORS)
+
+
+# ---------------------------------------------------------------------- io.load
+@pytest.fixture(scope="module")
+def model_bytes(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "m.npz"
+    bio.save(bn.Network.mlp([2, 3, 1], seed=0), path)
+    return path.read_bytes()
+
+
+@SETTINGS
+@given(content=st.binary(max_size=300) | st.binary(max_size=40).map(lambda b: b"PK\x03\x04" + b),
+       mutation=st.tuples(st.integers(0, 10**6), st.integers(0, 255), st.booleans()),
+       use_model=st.booleans(), path_arg=maybe(st.just("path"), JUNK))
+def test_io_load(tmp_path_factory, model_bytes, content, mutation, use_model, path_arg):
+    """Random bytes, and saved models with one byte changed or cut short."""
+    path = tmp_path_factory.getbasetemp() / "random.npz"
+    if use_model:
+        position, value, cut = mutation
+        position %= len(model_bytes)
+        content = (model_bytes[:position] if cut else
+                   model_bytes[:position] + bytes([value]) + model_bytes[position + 1:])
+    path.write_bytes(content)
+    at_boundary(bio.load, path if path_arg == "path" else path_arg, allowed=FILE_ERRORS)
+
+
+# ---------------------------------------------------------------------- values near 1e300
+def huge_data(where, scale=1e300):
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(40, 3)), rng.normal(size=(40, 2))
+    return (X * scale if where in ("X", "both") else X,
+            Y * scale if where in ("Y", "both") else Y)
+
+
+TRAINER_1E300 = pytest.mark.xfail(
+    strict=True, raises=(ValueError, RuntimeWarning),
+    reason="bug in Trainer.fit (bcdnet/trainer.py): targets near 1e300 make the loss inf at "
+           "the start; the optimizer raises 'fun must be finite at x0' (optim/base.py) or "
+           "MostSensitive's group_score overflows (sensitivity.py), instead of a stop_reason")
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam", "gd", "bb", "icrs"])
+@pytest.mark.parametrize("selector", ["all", "most_sensitive"])
+@pytest.mark.parametrize("where", ["X", pytest.param("Y", marks=TRAINER_1E300),
+                                   pytest.param("both", marks=TRAINER_1E300)])
+def test_values_near_1e300_end_with_finite_parameters(optimizer, selector, where):
+    X, Y = huge_data(where)
+    net = bn.Network.mlp(NET_SIZES, seed=0)
+    trainer = bn.Trainer(optimizer, selector, max_iter=4, inner_max_iter=5, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        result = trainer.fit(net, X, Y)
+    assert np.isfinite(net.params).all(), result.stop_reason
+    assert isinstance(result.stop_reason, str) and result.stop_reason
+
+
+@pytest.mark.parametrize("optimizer", [bn.optim.GD(lr=1e12), bn.optim.Adam(lr=1e12),
+                                       bn.optim.LBFGS(lr=1e12, line_search=None)])
+def test_exploding_learning_rate_ends_with_finite_parameters(optimizer):
+    X, Y = huge_data("Y", scale=1e150)
+    net = bn.Network.mlp(NET_SIZES, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        result = bn.Trainer(optimizer, "all", max_iter=5, inner_max_iter=10, tol=0,
+                            progress=False).fit(net, X, Y)
+    assert np.isfinite(net.params).all(), result.stop_reason
+    assert result.stop_reason
+
+
+# ---------------------------------------------------------------------- known bugs
+# Minimal reproductions of what this suite found in code owned elsewhere (see KNOWN_BUGS in
+# boundary_strategies.py).  Each passes once its bug is fixed, which strict xfail reports.
+def no_warning_or_value_error(fn, *args, **kwargs):
+    """Call ``fn`` with RuntimeWarnings as errors; a ValueError counts as a clean refusal."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            return fn(*args, **kwargs)
+        except ValueError:
+            return None
+
+
+@pytest.mark.xfail(strict=True, reason="bcdnet/_validation.py as_float_array: complex input is "
+                   "cast to float with a ComplexWarning, silently dropping the imaginary part")
+def test_known_bug_complex_data_is_cast_to_real(net):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(TypeError, match="X"):
+            net.predict(np.full((2, 3), 1 + 5j))
+
+
+@pytest.mark.xfail(strict=True, raises=RuntimeWarning, reason="bcdnet/_validation.py "
+                   "check_sample_weight: the sum of weights near 1e308 overflows (RuntimeWarning)"
+                   " and loss_grad then returns E = nan")
+def test_known_bug_sample_weights_whose_sum_overflows(net):
+    X, Y = huge_data("none")
+    out = no_warning_or_value_error(net.loss_grad, X[:5], Y[:5], np.full(5, 1e308))
+    assert out is None or np.isclose(out[0], net.loss_grad(X[:5], Y[:5])[0])
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="bcdnet/losses.py MSE._scale: "
+                   "weights of 5e-324 pass check_sample_weight, then c = 2/(m*sum w) is inf and "
+                   "loss_grad returns E = inf and an all-NaN gradient, silently")
+def test_known_bug_tiny_sample_weights_give_silent_nan(net):
+    X, Y = huge_data("none")
+    out = no_warning_or_value_error(net.loss_grad, X[:5], Y[:5], np.full(5, 5e-324))
+    assert out is None or np.isclose(out[0], net.loss_grad(X[:5], Y[:5])[0])
+
+
+@pytest.mark.xfail(strict=True, raises=RuntimeWarning, reason="bcdnet/datasets/preprocessing.py "
+                   "Standardizer.fit: mean/std of values near 1e308 overflow (RuntimeWarning; "
+                   "scale_ = inf or mean_ = inf); BCDRegressor.fit on such X or y hits it")
+@pytest.mark.parametrize("column", [[1e308, -1e308], [1e308, 1e308]])
+def test_known_bug_standardizer_overflows_near_1e308(column):
+    scaler = no_warning_or_value_error(Standardizer().fit, np.array(column)[:, None])
+    assert scaler is None or np.isfinite([scaler.mean_, scaler.scale_]).all()
+
+
+@pytest.mark.xfail(strict=True, raises=RuntimeWarning, reason="bcdnet/estimator.py predict: X "
+                   "near 1.3e308 overflows in x_scaler_.transform, _linear (Xs @ linear_coef_) "
+                   "or y_scaler_.inverse_transform (RuntimeWarning, inf predictions)")
+def test_known_bug_regressor_predict_overflows_near_1e308(fitted):
+    y = no_warning_or_value_error(fitted.predict, np.full((4, 3), 1.3e308))
+    assert y is None or np.isfinite(y).all()
+
+
+@pytest.mark.xfail(strict=True, raises=RuntimeWarning, reason="bcdnet/sensitivity.py "
+                   "Sensitivity.group_score: g @ g overflows for sensitivities near 1e299 "
+                   "(targets near 1e300), a RuntimeWarning inside MostSensitive/Bisection")
+def test_known_bug_group_score_overflows_near_1e300(net):
+    X, Y = huge_data("Y")
+    s = no_warning_or_value_error(bn.sensitivity, net, X, Y)
+    assert s is None or no_warning_or_value_error(s.group_score, 0, 0) is not None
+
+
+@pytest.mark.xfail(strict=True, raises=RuntimeError, reason="bcdnet/datasets/home.py "
+                   "get_data_home: Path.expanduser raises RuntimeError('Could not determine "
+                   "home directory.') for '~nosuchuser'; expected FileNotFoundError/ValueError")
+def test_known_bug_data_home_of_an_unknown_user():
+    with pytest.raises((ValueError, OSError)):
+        load_ccpp(data_home="~nosuchuser_bcdnet", download_if_missing=False)
