@@ -14,6 +14,7 @@ function                   shows
 :func:`convergence`        loss and ‖∇‖∞ against iteration and against CPU time (Paper A Fig. 4)
 :func:`selection_map`      which layers each iteration trained (Paper B Fig. 3)
 :func:`boxplots`           a metric per panel, one box per method across splits (Paper B Figs. 2–4)
+:func:`learning_curves`    a metric (e.g. test R²) against CPU time, one line per method
 =========================  =================================================================
 
 Histories are :attr:`bcdnet.TrainResult.history` DataFrames (columns ``iteration``,
@@ -25,12 +26,14 @@ from __future__ import annotations
 
 import math
 import os
+import textwrap
 import threading
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["parity", "residuals", "convergence", "selection_map", "boxplots", "save_figure"]
+__all__ = ["parity", "residuals", "convergence", "selection_map", "boxplots",
+           "learning_curves", "save_figure"]
 
 
 def _figure(n_panels: int = 1, ncols: int | None = None, panel_size=(4.2, 3.6)):
@@ -76,7 +79,10 @@ def save_figure(fig, path, dpi: int = 110) -> Path:
     return path
 
 
-def _finish(fig, save):
+def _finish(fig, save, title=None):
+    if title is not None:                      # wrapped to the figure's width
+        width = max(30, int(fig.get_figwidth() * 9.5))
+        fig.suptitle(textwrap.fill(str(title), width))
     if save is not None:
         save_figure(fig, save)
     return fig
@@ -152,8 +158,7 @@ def parity(y_true, y_pred, target_names=None, title="Actual against predicted", 
         ax.set_ylabel(f"actual {label} {unit}")
         ax.legend(loc="upper left", fontsize="small", markerscale=2)
         ax.set_aspect("equal", adjustable="datalim")
-    fig.suptitle(title)
-    return _finish(fig, save)
+    return _finish(fig, save, title)
 
 
 def residuals(y_true, y_pred, target_names=None, title="Residuals", *, save=None):
@@ -181,8 +186,7 @@ def residuals(y_true, y_pred, target_names=None, title="Residuals", *, save=None
         ax.set_xlabel(f"predicted {label} {unit}")
         ax.set_ylabel(f"residual {label} {unit}")
         ax.set_title(f"mean {r.mean():.3g}, std {r.std():.3g} {unit}", fontsize="small")
-    fig.suptitle(title)
-    return _finish(fig, save)
+    return _finish(fig, save, title)
 
 
 def _histories(history) -> dict:
@@ -255,8 +259,7 @@ def convergence(history, title="Convergence", *, loss_label="MSE (standardised) 
     axes[0].legend(fontsize="small")
     if len(runs) > 1:
         axes[2].legend(fontsize="small")
-    fig.suptitle(title)
-    return _finish(fig, save)
+    return _finish(fig, save, title)
 
 
 def _selection_matrix(h, n_layers):
@@ -306,8 +309,7 @@ def selection_map(history, n_layers=None, title="Layers selected by block coordi
         ax.set_yticks(_layer_ticks(n_layers))
         if label:
             ax.set_title(label)
-    fig.suptitle(title)
-    return _finish(fig, save)
+    return _finish(fig, save, title)
 
 
 def _layer_ticks(n_layers):
@@ -356,5 +358,49 @@ def boxplots(frame, by, metrics, title="Comparison across splits", *, labels=Non
         ax.set_xlabel(by.replace("_", " ") + " [-]")
         ax.tick_params(axis="x", labelrotation=30, labelsize="small")
         ax.grid(True, axis="y", alpha=0.3)
-    fig.suptitle(title)
-    return _finish(fig, save)
+    return _finish(fig, save, title)
+
+
+def learning_curves(curves, ylabel, title="Learning curves", *, targets=(), log_time=True,
+                    ylim=None, save=None):
+    """A metric against CPU time, one line per method (a single point: a marker).
+
+    Parameters
+    ----------
+    curves : dict of str to (array, array)
+        Label -> (CPU seconds, metric values), e.g. test R² after each iteration.
+    ylabel : str
+        Axis label of the metric, with its unit (``"test R² [-]"``).
+    title : str
+    targets : sequence of float
+        Horizontal reference lines (e.g. a paper's figure).
+    log_time : bool, default True
+        Logarithmic time axis.
+    ylim : (float, float), optional
+        Range of the metric axis (early points far below it are cut off).
+    save : str or os.PathLike, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if not isinstance(curves, dict) or not curves:
+        raise TypeError("curves must be a non-empty dict of label -> (seconds, values)")
+    fig, (ax,) = _figure(1, panel_size=(6.4, 4.2))
+    for k, (label, (t, v)) in enumerate(curves.items()):
+        t, v = np.asarray(t, dtype=float), np.asarray(v, dtype=float)
+        style = dict(marker="o", ms=6, ls="none") if t.size == 1 else dict(lw=1.5)
+        ax.plot(t, v, color=f"C{k % 10}", label=label, **style)
+    for target in targets:
+        ax.axhline(target, color="0.4", ls="--", lw=1)
+        ax.annotate(f"{target:g}", (1.0, target), xycoords=("axes fraction", "data"),
+                    ha="right", va="bottom", fontsize="small", color="0.3")
+    if log_time:
+        ax.set_xscale("log")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set_xlabel("training CPU time [s]")
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    return _finish(fig, save, title)

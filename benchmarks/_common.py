@@ -1,0 +1,272 @@
+"""What the paper benchmarks share: data splits, metrics, one BLAS thread, reports on disk.
+
+Every paper benchmark standardises inputs and targets with statistics of its training rows,
+trains on the standardised data, and reports metrics in the targets' own units (MSE in MW²
+for CCPP) except Paper A's tables, whose MSE is on standardised targets as in the paper.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bcdnet.datasets import (Standardizer, load_ccpp, load_steel, make_cstr, repeated_splits,
+                             train_test_split)
+from bcdnet.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+try:
+    from threadpoolctl import threadpool_limits
+except ImportError:                                    # timings then use the BLAS default
+    threadpool_limits = None
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Run NumPy's BLAS (and PyTorch) on one thread.
+
+    The matrices here are thin (a few neurons wide): a second BLAS thread costs more in
+    synchronisation than it gains, and on a shared 2-core machine it makes timings erratic
+    (a 20-layer gradient took 28 ms with two threads under load and 8 ms with one).
+    """
+    torch_threads = None
+    try:
+        import torch
+        torch_threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+    limits = (threadpool_limits(limits=1, user_api="blas") if threadpool_limits
+              else contextlib.nullcontext())
+    try:
+        with limits:
+            yield
+    finally:
+        if torch_threads is not None:
+            import torch
+            torch.set_num_threads(torch_threads)
+
+
+def threads_note() -> str:
+    return ("BLAS and PyTorch on one thread each" if threadpool_limits
+            else "PyTorch on one thread; BLAS threads not limited (threadpoolctl missing)")
+
+
+@dataclass
+class Split:
+    """One standardised train/test split; ``sy`` maps predictions back to the target units."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    Xt: np.ndarray
+    Yt: np.ndarray
+    sx: Standardizer
+    sy: Standardizer
+    target_names: list
+    seed: int
+
+    def unscale(self, Ys):
+        return self.sy.inverse_transform(Ys)
+
+    @property
+    def Y_raw(self):
+        return self.sy.inverse_transform(self.Y)
+
+    @property
+    def Yt_raw(self):
+        return self.sy.inverse_transform(self.Yt)
+
+
+def load_dataset(name: str, data_home=None):
+    """The Dataset ``name`` (cstr, ccpp or steel)."""
+    if name == "cstr":
+        return make_cstr()
+    loader = {"ccpp": load_ccpp, "steel": load_steel}[name]
+    return loader(data_home=data_home)
+
+
+def _standardise(train, test, seed) -> Split:
+    X, Y = train.to_numpy()
+    Xt, Yt = test.to_numpy()
+    sx, sy = Standardizer().fit(X), Standardizer().fit(Y)
+    return Split(sx.transform(X), sy.transform(Y), sx.transform(Xt), sy.transform(Yt), sx, sy,
+                 train.target_names, seed)
+
+
+def split(dataset, seed: int = 0, test_size: float = 0.2) -> Split:
+    """One seeded 80/20 split of a Dataset, standardised on its training rows."""
+    train, test = train_test_split(dataset, test_size=test_size, seed=seed)
+    return _standardise(train, test, seed)
+
+
+def splits(dataset, n_splits: int, seed: int = 0, test_size: float = 0.2) -> list[Split]:
+    """``n_splits`` randomised splits (Paper B's "randomised test sets")."""
+    return [_standardise(tr, te, seed * 1000 + k) for k, (tr, te) in
+            enumerate(repeated_splits(dataset, n_splits, test_size=test_size, seed=seed))]
+
+
+def scores(data: Split, predict, units: bool = True) -> dict:
+    """R², MSE and MAE on the training and the test rows.
+
+    ``predict(X) -> Y`` works on standardised data; ``units=True`` reports in the targets'
+    units, otherwise on the standardised targets (Paper A's tables).
+    """
+    out = {}
+    for part, X, Y in (("train", data.X, data.Y), ("test", data.Xt, data.Yt)):
+        P = predict(X)
+        if units:
+            Y, P = data.unscale(Y), data.unscale(P)
+        out[f"{part}_r2"] = r2_score(Y, P)
+        out[f"{part}_mse"] = mean_squared_error(Y, P)
+        out[f"{part}_mae"] = mean_absolute_error(Y, P)
+    return out
+
+
+class Clock:
+    """CPU and wall seconds since construction (CPU of this process, all threads)."""
+
+    def __init__(self):
+        self.cpu0, self.wall0 = time.process_time(), time.perf_counter()
+
+    @property
+    def cpu(self) -> float:
+        return time.process_time() - self.cpu0
+
+    @property
+    def wall(self) -> float:
+        return time.perf_counter() - self.wall0
+
+
+def load_average() -> str:
+    try:
+        one, five, fifteen = os.getloadavg()
+        return f"{one:.2f}, {five:.2f}, {fifteen:.2f} (1, 5, 15 min)"
+    except OSError:
+        return "unknown"
+
+
+# ---------------------------------------------------------------- writing reports
+def write_text(path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (temporary file, then ``os.replace``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def write_csv(path, frame: pd.DataFrame) -> Path:
+    """Write ``frame`` as CSV atomically."""
+    return write_text(path, frame.to_csv(index=False))
+
+
+def fmt(value, spec: str = ".4g") -> str:
+    """A table cell: numbers formatted by ``spec``, NaN and None as a dash."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "–"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, (float, np.floating)):
+        return format(float(value), spec)
+    return str(value)
+
+
+def md_table(rows, columns: dict, specs: dict | None = None) -> str:
+    """A Markdown table of ``rows`` (dicts or a DataFrame); ``columns`` maps key -> header."""
+    if isinstance(rows, pd.DataFrame):
+        rows = rows.to_dict("records")
+    specs = specs or {}
+    head = "| " + " | ".join(columns.values()) + " |"
+    text = [i == 0 or any(isinstance(r.get(k), str) and r.get(k) != "–" and
+                          not r.get(k)[:1].isdigit() for r in rows)
+            for i, k in enumerate(columns)]
+    rule = "|" + "|".join("---" if t else "---:" for t in text) + "|"
+    body = ["| " + " | ".join(fmt(r.get(k), specs.get(k, ".4g")) for k in columns) + " |"
+            for r in rows]
+    return "\n".join([head, rule, *body])
+
+
+def mean_std(frame: pd.DataFrame, by: str, metrics: list[str]) -> pd.DataFrame:
+    """Mean and standard deviation (ddof=1) of each metric per group, groups in first order."""
+    order = list(dict.fromkeys(frame[by]))
+    agg = frame.groupby(by, sort=False)[metrics].agg(["mean", "std"])
+    agg.columns = [f"{m}_{s}" for m, s in agg.columns]
+    agg = agg.reindex(order).reset_index()
+    agg["n"] = frame.groupby(by, sort=False).size().reindex(order).to_numpy()
+    return agg
+
+
+def pm(row, metric: str, spec: str = ".4f") -> str:
+    """``mean ± std`` of ``metric`` from a :func:`mean_std` row."""
+    return f"{fmt(row[f'{metric}_mean'], spec)} ± {fmt(row[f'{metric}_std'], spec)}"
+
+
+def header(title: str, name: str, quick: bool, intro: str) -> list[str]:
+    """The first lines of a report: title, the command that wrote it, an introduction."""
+    return [f"# {title}", "",
+            f"Written by `python -m benchmarks {name}{' --quick' if quick else ''}`"
+            + (" — **quick mode: tiny budgets, numbers not meaningful**" if quick else "")
+            + ".", "", intro, ""]
+
+
+def machine_section(seconds: float, load_before: str) -> list[str]:
+    from benchmarks._machine import machine_description
+
+    return ["## Machine", "", machine_description(), f"- During the runs: {threads_note()}",
+            f"- Load average before the run: {load_before}; after: {load_average()}",
+            f"- Whole benchmark: {seconds:.1f} s wall", ""]
+
+
+# ---------------------------------------------------------------- our runs
+@dataclass
+class Run:
+    """A finished bcdnet run: the trained network, its history and its cost."""
+
+    net: object
+    history: pd.DataFrame
+    cpu_s: float
+    wall_s: float
+    stop_reason: str
+    curve: list          # (cpu_s, monitor dict) after each iteration, monitor time excluded
+
+    def predict(self, X):
+        return self.net.predict(X)
+
+
+def fit(trainer, start, data: Split, monitor=None, validation=None) -> Run:
+    """Train a copy of ``start`` on ``data`` with ``trainer``.
+
+    ``monitor(predict) -> dict`` runs after every iteration (e.g. test R²); its own time is
+    subtracted from the CPU clock, so curves and totals show training time only.
+    """
+    net = start.copy()
+    spent, curve, offsets = [0.0], [], {}
+
+    def watch(row):
+        c0 = time.process_time()
+        offsets[row["iteration"]] = spent[0]
+        curve.append((row["cpu_s"] - spent[0], monitor(net.predict)))
+        spent[0] += time.process_time() - c0
+
+    trainer.callbacks = [watch] if monitor is not None else []
+    trainer.progress = False
+    start_loss = net.loss_value(data.X, data.Y)
+    clock = Clock()
+    result = trainer.fit(net, data.X, data.Y, validation=validation)
+    history = result.history.copy()
+    history["cpu_s"] -= history["iteration"].map(offsets).fillna(0.0)
+    if not (history["iteration"] == 0).any():          # the start, for the plots
+        start = {c: np.nan for c in history.columns}
+        start.update(iteration=0, train_loss=start_loss, cpu_s=0.0, wall_s=0.0, first=0,
+                     last=len(net.layers) - 1, block="start", nit=0, nfev=0)
+        history = pd.concat([pd.DataFrame([start]), history], ignore_index=True)
+    return Run(net, history, clock.cpu - spent[0], clock.wall, result.stop_reason, curve)
