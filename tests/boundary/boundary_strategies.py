@@ -65,9 +65,9 @@ def at_boundary(fn, *args, allowed=ALLOWED, **kwargs):
 
 
 def moderate(*values, bound=1e100) -> bool:
-    """True if every value is None or real numbers with magnitudes in ``[1e-100, bound]`` or 0.
-
-    For such input a call that works must give finite results.
+    """True if every value is None or real numbers whose finite entries are 0 or of a
+    magnitude in ``[1e-100, bound]``.  NaN and inf count as moderate: a call that works on
+    moderate input must give finite results, so NaN in must be refused, never passed on.
     """
     for value in values:
         if value is None:
@@ -83,6 +83,7 @@ def moderate(*values, bound=1e100) -> bool:
                 magnitude = np.abs(array.astype(np.float64))
         except Exception:
             return False
+        magnitude = magnitude[np.isfinite(magnitude)]
         if not (np.all(magnitude <= bound) and np.all((magnitude == 0) | (magnitude >= 1e-100))):
             return False
     return True
