@@ -255,7 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default: most_sensitive)")
     train.add_argument("--optimizer", default="lbfgs", choices=sorted(OPTIMIZERS),
                        help="optimizer of each visit (default: lbfgs)")
-    train.add_argument("--max-iter", type=int, default=100, help="BCD iterations, i.e. block visits (default: 100)")
+    train.add_argument("--max-iter", type=int, default=100,
+                       help="BCD iterations, i.e. block visits (default: 100)")
     train.add_argument("--inner-max-iter", type=int, default=20,
                        help="optimizer iterations per visit (default: 20)")
     train.add_argument("--icrs-init", type=int, default=0,
@@ -264,7 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="train each visit on a fresh subset of 1.1 x n_params rows")
     train.add_argument("--test-size", type=float, default=0.2,
                        help="fraction of rows held out for testing (default: 0.2)")
-    train.add_argument("--seed", type=int, default=0, help="seed of split, weights and BCD (default: 0)")
+    train.add_argument("--seed", type=int, default=0,
+                       help="seed of split, weights and BCD (default: 0)")
     train.add_argument("--out", default="bcdnet-model",
                        help="output folder (default: ./bcdnet-model)")
     train.add_argument("--data-home", default=None,

@@ -11,9 +11,9 @@ function                   shows
 =========================  =================================================================
 :func:`parity`             actual against predicted, one panel per output, y = x drawn
 :func:`residuals`          actual − predicted against predicted, one panel per output
-:func:`convergence`        loss and ‖∇‖∞ against iteration and against CPU time (Paper A Fig. 4)
+:func:`convergence`        loss and ‖∇‖∞ against iteration and CPU time (Paper A Fig. 4)
 :func:`selection_map`      which layers each iteration trained (Paper B Fig. 3)
-:func:`boxplots`           a metric per panel, one box per method across splits (Paper B Figs. 2–4)
+:func:`boxplots`           one panel per metric, a box per method over splits (Paper B)
 :func:`learning_curves`    a metric (e.g. test R²) against CPU time, one line per method
 =========================  =================================================================
 

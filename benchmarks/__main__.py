@@ -62,7 +62,8 @@ def run_benchmark(name: str, quick: bool = False, out_dir=DEFAULT_OUT, data_home
     result = fn(**kwargs)
     if isinstance(result, dict) and "path" in result:
         return Path(result["path"])
-    return Path(out_dir) / f"{name}.md"
+    quick_name = Path(out_dir) / f"{name}-quick.md"      # bench_core's quick report
+    return quick_name if quick and quick_name.exists() else Path(out_dir) / f"{name}.md"
 
 
 def build_parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""Paper B on the power plant (CCPP): activations (Fig. 2), strategies (Fig. 3), optimizers (Fig. 4).
+"""Paper B on the power plant (CCPP): activations, strategies and optimizers (Figs. 2–4).
 
 Common ground: UCI CCPP (9,568 rows, 4 inputs, PE [MW]), the paper's 4-10-10-10-1 network,
 ``N_SPLITS`` randomised 80/20 splits (seed 0), inputs and target standardised on the training

@@ -80,7 +80,8 @@ def _row(setting, method, init, run: C.Run, data, name) -> dict:
     s = C.scores(data, run.predict, units=False)
     n_it = len(h)
     row = {"setting": setting, "method": method, "init": init,
-           "start_mse": float(run.history["train_loss"].iloc[0]), "train_mse": s["train_mse"], "test_mse": s["test_mse"],
+           "start_mse": float(run.history["train_loss"].iloc[0]),
+           "train_mse": s["train_mse"], "test_mse": s["test_mse"],
            "avg_epochs": float(h["nit"].mean()) if n_it else np.nan, "iterations": n_it,
            "total_cpu_s": run.cpu_s, "avg_cpu_s": run.cpu_s / max(n_it, 1),
            "stop": run.stop_reason}
@@ -202,13 +203,15 @@ def _figures(name, runs, data, out_dir, depth):
             else f"{name}_convergence_paper_settings.png" for k in files}
 
 
-COLUMNS = {"method": "method", "start_mse": "start MSE", "train_mse": "train MSE", "test_mse": "test MSE",
+COLUMNS = {"method": "method", "start_mse": "start MSE", "train_mse": "train MSE",
+           "test_mse": "test MSE",
            "avg_epochs": "avg epochs", "iterations": "iterations",
            "total_cpu_s": "total CPU [s]", "avg_cpu_s": "avg CPU [s]",
            "paper_train_mse": "paper train", "paper_test_mse": "paper test",
            "paper_iterations": "paper iterations", "paper_total_cpu_s": "paper total CPU [s]",
            "paper_avg_cpu_s": "paper avg CPU [s]"}
-SPECS = {"start_mse": ".4f", "train_mse": ".5f", "test_mse": ".5f", "avg_epochs": ".1f", "total_cpu_s": ".1f",
+SPECS = {"start_mse": ".4f", "train_mse": ".5f", "test_mse": ".5f", "avg_epochs": ".1f",
+         "total_cpu_s": ".1f",
          "avg_cpu_s": ".3f", "paper_train_mse": ".5f", "paper_test_mse": ".5f",
          "paper_total_cpu_s": ".1f", "paper_avg_cpu_s": ".3f"}
 
@@ -270,7 +273,8 @@ def report(r: dict) -> str:
               "0.87–1.04 is a network that has learned (almost) nothing. At the start:", "",
               C.md_table(r["diag"], {"init": "initialisation", "mse": "training MSE",
                                      "output_std": "spread of the outputs [-]",
-                                     "grad_ratio": "‖∇ first layer‖ / ‖∇ last hidden layer‖"},
+                                     "grad_ratio":
+                                         "‖∇ first layer‖ / ‖∇ last hidden layer‖"},
                          {"mse": ".4f", "output_std": ".3g", "grad_ratio": ".3g"}), "",
               f"- *PyTorch's default* initialisation, U(±1/√fan_in), shrinks the signal "
               f"at every one of the {depth} layers: the output is constant to "

@@ -1,0 +1,94 @@
+"""Every paper benchmark runs end to end in --quick mode and writes its report, CSV and PNGs.
+
+Quick mode uses tiny budgets (the numbers mean nothing); the full reports are committed in
+``benchmarks/results/``.  Reports go to a temporary folder, never to ``results/``.  The
+CCPP and steel benchmarks need the UCI files (``data_dir`` fixture: skipped without them,
+a failure under ``BCDNET_REQUIRE_DATA=1``).
+"""
+
+import importlib
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.__main__ import BENCHMARKS, main, run_benchmark  # noqa: E402
+
+PNG = b"\x89PNG\r\n\x1a\n"
+EXPECTED_PNGS = {
+    "table2": ["table2_convergence.png", "table2_convergence_paper_settings.png",
+               "table2_selection.png", "table2_parity.png"],
+    "table3": ["table3_convergence.png", "table3_selection.png", "table3_parity.png"],
+    "ccpp-activations": ["ccpp-activations_box.png", "ccpp-activations_parity.png",
+                         "ccpp-activations_residuals.png"],
+    "ccpp-strategies": ["ccpp-strategies_selection.png", "ccpp-strategies_box.png"],
+    "ccpp-optimizers": ["ccpp-optimizers_box.png"],
+    "bcd-icrs": ["bcd-icrs_ccpp_parity.png", "bcd-icrs_steel_parity.png"],
+    "timings": ["timings_ccpp.png", "timings_steel.png"],
+}
+PAPER_BENCHMARKS = [n for n in BENCHMARKS if n not in ("core", "optim")]
+
+
+def _check_report(folder: Path, name: str):
+    text = (folder / f"{name}.md").read_text(encoding="utf-8")
+    assert text.startswith("# "), text[:80]
+    assert "quick mode" in text
+    assert "## Machine" in text and "Load average" in text
+    frame = pd.read_csv(folder / f"{name}.csv")
+    assert len(frame) > 0
+    for png in EXPECTED_PNGS[name]:
+        assert (folder / png).read_bytes()[:8] == PNG, png
+        assert f"]({png})" in text, f"{png} not linked from {name}.md"
+    assert not list(folder.glob(".*tmp")), "temporary files left behind"
+    return text, frame
+
+
+@pytest.mark.parametrize("name", [n for n in PAPER_BENCHMARKS
+                                  if not BENCHMARKS[n][3]])
+def test_paper_a_quick(name, tmp_path):
+    path = run_benchmark(name, quick=True, out_dir=tmp_path)
+    assert path == tmp_path / f"{name}.md"
+    text, frame = _check_report(tmp_path, name)
+    assert {"Table 1 (paper)", "recommended", "ablation"} <= set(frame["setting"])
+    assert "paper total CPU [s]" in text and "## Acceptance" in text
+    ours = frame[frame["setting"] != "peer"]
+    assert ours["test_mse"].notna().all() and (ours["total_cpu_s"] >= 0).all()
+
+
+@pytest.mark.parametrize("name", [n for n in PAPER_BENCHMARKS if BENCHMARKS[n][3]])
+def test_paper_b_quick(name, tmp_path, data_dir):
+    path = run_benchmark(name, quick=True, out_dir=tmp_path, data_home=data_dir)
+    assert path == tmp_path / f"{name}.md"
+    text, frame = _check_report(tmp_path, name)
+    r2 = frame["test_r2"] if "test_r2" in frame else frame["final_test_r2"]
+    assert r2.notna().all()
+
+
+def test_core_quick(tmp_path):
+    path = run_benchmark("core", quick=True, out_dir=tmp_path)
+    assert path.parent == tmp_path and path.read_text(encoding="utf-8").startswith("#")
+
+
+def test_every_registered_benchmark_resolves():
+    """bench_optim's quick mode takes ~45 s, so here it is only resolved, not run."""
+    for name, (module, function, description, _) in BENCHMARKS.items():
+        assert callable(getattr(importlib.import_module(module), function)), name
+        assert description
+
+
+def test_entry_point_lists_names_and_rejects_unknown(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for name in BENCHMARKS:
+        assert name in out
+    assert main(["no-such-benchmark"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown benchmark 'no-such-benchmark'" in err[0]
+    assert "table2" in err[0]
