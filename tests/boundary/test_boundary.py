@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import bcdnet as bn
 from bcdnet import io as bio
@@ -37,8 +38,28 @@ def net():
 
 
 # ---------------------------------------------------------------------- Network
+# Widths stay small: a drawn width of 30,000 would allocate gigabytes before any check.
+SHAPES = hnp.array_shapes(min_dims=0, max_dims=2, max_side=4)
+SMALL_SIZES = st.one_of(
+    hnp.arrays(st.sampled_from([np.int8, np.int64, np.float64]), SHAPES,
+               elements=st.integers(-3, 6)),
+    hnp.arrays(np.uint16, SHAPES, elements=st.integers(0, 6)),
+    st.lists(st.one_of(st.integers(-3, 6), st.floats(-3, 6), st.none(), st.text(max_size=2),
+                       st.sampled_from([np.int32(3), np.float64(3.0), True, 2**70])),
+             max_size=4),
+    st.none(), st.text(max_size=4), st.integers(-3, 6),
+    st.dictionaries(st.integers(0, 3), st.integers(0, 3)))
+
+
+def test_network_mlp_of_impossible_size():
+    """Widths beyond memory fail at once (MemoryError is fine: nothing is allocated)."""
+    for sizes in ([10**12, 1], [10**20, 1], [2**62, 2]):
+        with pytest.raises((ValueError, MemoryError)):
+            bn.Network.mlp(sizes)
+
+
 @SETTINGS
-@given(sizes=maybe(st.lists(st.integers(-2, 6), max_size=5), bad_arrays(3, 1)),
+@given(sizes=maybe(st.lists(st.integers(-2, 6), max_size=5), SMALL_SIZES),
        activation=maybe(st.sampled_from(["tanh", "relu", "Leaky-ReLU", "sigmoid", "linear"])),
        output_activation=maybe(st.sampled_from(["identity", "tanh"])),
        init=maybe(st.sampled_from([None, "glorot", "he", "orthogonal"])),
@@ -182,6 +203,13 @@ def test_make_cstr(n_samples, design, noise, seed):
     if dataset is not None:
         assert np.isfinite(dataset.X.to_numpy()).all()
         assert np.isfinite(dataset.y.to_numpy()).all()
+
+
+def test_make_cstr_of_impossible_size():
+    """Sample counts beyond memory fail at once (MemoryError is fine: nothing is allocated)."""
+    for n_samples, design in [(10**12, "grid"), (10**12, "random"), (2**70, "random")]:
+        with pytest.raises((ValueError, MemoryError)):
+            make_cstr(n_samples, design=design)
 
 
 @SETTINGS
