@@ -40,6 +40,11 @@ KNOWN_BUGS = {
         _warned_in("bcdnet/estimator.py", "_linear"),
     "test_known_bug_group_score_overflows_near_1e300":
         _warned_in("bcdnet/sensitivity.py", "group_score"),
+    "test_known_bug_make_cstr_noise_overflows":
+        _warned_in("bcdnet/datasets/cstr.py", "make_cstr"),
+    "test_known_bug_huge_shell_factor_overflows_in_fit":
+        lambda exc: isinstance(exc, OverflowError)
+        and raised_in(exc, "bcdnet/_bcd_loop.py", "__init__"),
     "test_known_bug_data_home_of_an_unknown_user":
         lambda exc: isinstance(exc, RuntimeError) and "home directory" in str(exc),
 }

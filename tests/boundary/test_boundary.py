@@ -136,10 +136,17 @@ def test_block_objective(net, block, X, Y, w):
        callbacks=maybe(st.just(()), st.lists(JUNK, max_size=2)))
 def test_trainer_settings(optimizer, selector, max_iter, inner_max_iter, batch_size, tol,
                           shell_factor, icrs_init, patience, seed, callbacks):
-    at_boundary(bn.Trainer, optimizer, selector, max_iter=max_iter, tol=tol,
-                inner_max_iter=inner_max_iter, batch_size=batch_size, seed=seed,
-                shell_factor=shell_factor, icrs_init=icrs_init, patience=patience,
-                callbacks=callbacks)
+    """Drawn settings, and a tiny fit with them when they are accepted and the budget is."""
+    trainer = at_boundary(bn.Trainer, optimizer, selector, max_iter=max_iter, tol=tol,
+                          inner_max_iter=inner_max_iter, batch_size=batch_size, seed=seed,
+                          shell_factor=shell_factor, icrs_init=icrs_init, patience=patience,
+                          callbacks=callbacks, batch_shell=True, progress=False)
+    if trainer is not None and trainer.max_iter <= 2 and (trainer.inner_max_iter or 3) <= 3:
+        trainer.optimizer.max_iter = min(getattr(trainer.optimizer, "max_iter", 3) or 3, 3)
+        net = bn.Network.mlp(NET_SIZES, seed=0)
+        X = np.random.default_rng(0).normal(size=(40, 3))
+        if at_boundary(trainer.fit, net, X, X[:, :2] ** 2) is not None:
+            assert np.isfinite(net.params).all()
 
 
 TRAINERS = [bn.Trainer(bn.optim.LBFGS(max_iter=2), "most_sensitive", max_iter=2, progress=False),
@@ -196,7 +203,8 @@ def test_regressor_predict(fitted, X):
 # ---------------------------------------------------------------------- datasets
 @SETTINGS
 @given(n_samples=maybe(st.integers(-3, 2000) | st.sampled_from([16, 81, 256])),
-       design=maybe(st.sampled_from(["grid", "random"])), noise=maybe(st.floats(0, 1), FLOATS),
+       design=maybe(st.sampled_from(["grid", "random"])),
+       noise=maybe(st.floats(0, 1) | st.sampled_from([1e300, 1e308]), FLOATS),
        seed=maybe(st.integers(0, 2**64) | st.none()))
 def test_make_cstr(n_samples, design, noise, seed):
     dataset = at_boundary(make_cstr, n_samples, design=design, noise=noise, seed=seed)
@@ -374,6 +382,23 @@ def test_known_bug_group_score_overflows_near_1e300(net):
     X, Y = huge_data("Y")
     s = no_warning_or_value_error(bn.sensitivity, net, X, Y)
     assert s is None or no_warning_or_value_error(s.group_score, 0, 0) is not None
+
+
+@pytest.mark.xfail(strict=True, raises=RuntimeWarning, reason="bcdnet/datasets/cstr.py "
+                   "make_cstr: noise=1e308 overflows noise * std (RuntimeWarning) and the "
+                   "targets become inf; expected a ValueError or finite data")
+def test_known_bug_make_cstr_noise_overflows():
+    dataset = no_warning_or_value_error(make_cstr, 16, noise=1e308)
+    assert dataset is None or np.isfinite(dataset.y.to_numpy()).all()
+
+
+@pytest.mark.xfail(strict=True, raises=OverflowError, reason="bcdnet/_bcd_loop.py BCDRun."
+                   "__init__: math.ceil(shell_factor * n_params) is math.ceil(inf) for "
+                   "shell_factor=1e308, which Trainer accepts; fit raises OverflowError")
+def test_known_bug_huge_shell_factor_overflows_in_fit(net):
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    trainer = bn.Trainer("lbfgs", "all", max_iter=1, shell_factor=1e308, progress=False)
+    no_warning_or_value_error(trainer.fit, net.copy(), X, X[:, :2])
 
 
 @pytest.mark.xfail(strict=True, raises=RuntimeError, reason="bcdnet/datasets/home.py "
