@@ -3,7 +3,7 @@
 ``at_boundary(fn, *args)`` calls ``fn`` with RuntimeWarnings turned into errors and passes
 when it returns, or raises an allowed exception (ValueError, TypeError) with a message.
 ``KNOWN_BUGS`` lists failures found in code owned elsewhere; each is pinned by a strict
-xfail test (``test_known_bug_*`` in test_boundary.py), and the property tests step over it
+xfail test (``test_known_bug_*`` in test_known_bugs.py), and the property tests step over it
 so they keep guarding everything else.  When a bug is fixed, its xfail test passes, fails
 as strict, and its entry here goes.
 """
@@ -161,3 +161,11 @@ CSV_TEXT = st.one_of(
         lambda rows: "AT,V,AP,RH,PE\n" + "\n".join(",".join(r) for r in rows)),
     st.binary(max_size=40).map(lambda b: b.decode("latin-1")))
 """Contents for the data files the UCI loaders read: text, a CCPP header and odd cells."""
+
+
+def huge_data(where, scale=1e300):
+    """40 rows of normal X (3 columns) and Y (2), ``X``, ``Y`` or ``both`` times ``scale``."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(40, 3)), rng.normal(size=(40, 2))
+    return (X * scale if where in ("X", "both") else X,
+            Y * scale if where in ("Y", "both") else Y)

@@ -22,19 +22,15 @@ from hypothesis.extra import numpy as hnp
 
 import bcdnet as bn
 from bcdnet import io as bio
-from bcdnet.datasets import Standardizer, load_ccpp, load_steel, make_cstr, train_test_split
+from bcdnet.datasets import load_ccpp, load_steel, make_cstr, train_test_split
 from boundary_strategies import (CSV_TEXT, DTYPES, FILE_ERRORS, FLOATS, JUNK, at_boundary,
-                                 bad_arrays, data, good_arrays, maybe, moderate, sample_weights)
+                                 bad_arrays, data, good_arrays, huge_data, maybe, moderate,
+                                 sample_weights)
 
 SETTINGS = settings(max_examples=500, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much])
 NET_SIZES = [3, 4, 2]
-
-
-@pytest.fixture(scope="module")
-def net():
-    return bn.Network.mlp(NET_SIZES, seed=0)
 
 
 # ---------------------------------------------------------------------- Network
@@ -185,12 +181,6 @@ def test_regressor_fit(X, y, w, hidden, activation, optimizer, validation_fracti
         check_finite([X, y, w], est.predict(X))
 
 
-@pytest.fixture(scope="module")
-def fitted():
-    X = np.random.default_rng(0).normal(size=(30, 3))
-    return bn.BCDRegressor(hidden=(3,), max_iter=2, progress=False).fit(X, X.sum(axis=1))
-
-
 @SETTINGS
 @given(X=data(4, 3))
 def test_regressor_predict(fitted, X):
@@ -276,13 +266,6 @@ def test_io_load(tmp_path_factory, model_bytes, content, mutation, use_model, pa
 
 
 # ---------------------------------------------------------------------- values near 1e300
-def huge_data(where, scale=1e300):
-    rng = np.random.default_rng(0)
-    X, Y = rng.normal(size=(40, 3)), rng.normal(size=(40, 2))
-    return (X * scale if where in ("X", "both") else X,
-            Y * scale if where in ("Y", "both") else Y)
-
-
 TRAINER_1E300 = pytest.mark.xfail(
     strict=True, raises=(ValueError, RuntimeWarning),
     reason="bug in Trainer.fit (bcdnet/trainer.py): targets near 1e300 make the loss inf at "
@@ -316,94 +299,3 @@ def test_exploding_learning_rate_ends_with_finite_parameters(optimizer):
                             progress=False).fit(net, X, Y)
     assert np.isfinite(net.params).all(), result.stop_reason
     assert result.stop_reason
-
-
-# ---------------------------------------------------------------------- known bugs
-# Minimal reproductions of what this suite found in code owned elsewhere (see KNOWN_BUGS in
-# boundary_strategies.py).  Each passes once its bug is fixed, which strict xfail reports.
-def no_warning_or_value_error(fn, *args, **kwargs):
-    """Call ``fn`` with RuntimeWarnings as errors; a ValueError counts as a clean refusal."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
-        try:
-            return fn(*args, **kwargs)
-        except ValueError:
-            return None
-
-
-@pytest.mark.xfail(strict=True, reason="bcdnet/_validation.py as_float_array: complex input is "
-                   "cast to float with a ComplexWarning, silently dropping the imaginary part")
-def test_known_bug_complex_data_is_cast_to_real(net):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with pytest.raises(TypeError, match="X"):
-            net.predict(np.full((2, 3), 1 + 5j))
-
-
-@pytest.mark.xfail(strict=True, raises=RuntimeWarning, reason="bcdnet/_validation.py "
-                   "check_sample_weight: the sum of weights near 1e308 overflows (RuntimeWarning)"
-                   " and loss_grad then returns E = nan")
-def test_known_bug_sample_weights_whose_sum_overflows(net):
-    X, Y = huge_data("none")
-    out = no_warning_or_value_error(net.loss_grad, X[:5], Y[:5], np.full(5, 1e308))
-    assert out is None or np.isclose(out[0], net.loss_grad(X[:5], Y[:5])[0])
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="bcdnet/losses.py MSE._scale: "
-                   "weights of 5e-324 pass check_sample_weight, then c = 2/(m*sum w) is inf and "
-                   "loss_grad returns E = inf and an all-NaN gradient, silently")
-def test_known_bug_tiny_sample_weights_give_silent_nan(net):
-    X, Y = huge_data("none")
-    out = no_warning_or_value_error(net.loss_grad, X[:5], Y[:5], np.full(5, 5e-324))
-    assert out is None or np.isclose(out[0], net.loss_grad(X[:5], Y[:5])[0])
-
-
-@pytest.mark.xfail(strict=True, raises=RuntimeWarning, reason="bcdnet/datasets/preprocessing.py "
-                   "Standardizer.fit: mean/std of values near 1e308 overflow (RuntimeWarning; "
-                   "scale_ = inf or mean_ = inf); BCDRegressor.fit on such X or y hits it")
-@pytest.mark.parametrize("column", [[1e308, -1e308], [1e308, 1e308]])
-def test_known_bug_standardizer_overflows_near_1e308(column):
-    scaler = no_warning_or_value_error(Standardizer().fit, np.array(column)[:, None])
-    assert scaler is None or np.isfinite([scaler.mean_, scaler.scale_]).all()
-
-
-@pytest.mark.xfail(strict=True, raises=RuntimeWarning, reason="bcdnet/estimator.py predict: X "
-                   "near 1.3e308 overflows in x_scaler_.transform, _linear (Xs @ linear_coef_) "
-                   "or y_scaler_.inverse_transform (RuntimeWarning, inf predictions)")
-def test_known_bug_regressor_predict_overflows_near_1e308(fitted):
-    y = no_warning_or_value_error(fitted.predict, np.full((4, 3), 1.3e308))
-    assert y is None or np.isfinite(y).all()
-
-
-@pytest.mark.xfail(strict=True, raises=RuntimeWarning, reason="bcdnet/sensitivity.py "
-                   "Sensitivity.group_score: g @ g overflows for sensitivities near 1e299 "
-                   "(targets near 1e300), a RuntimeWarning inside MostSensitive/Bisection")
-def test_known_bug_group_score_overflows_near_1e300(net):
-    X, Y = huge_data("Y")
-    s = no_warning_or_value_error(bn.sensitivity, net, X, Y)
-    assert s is None or no_warning_or_value_error(s.group_score, 0, 0) is not None
-
-
-@pytest.mark.xfail(strict=True, raises=RuntimeWarning, reason="bcdnet/datasets/cstr.py "
-                   "make_cstr: noise=1e308 overflows noise * std (RuntimeWarning) and the "
-                   "targets become inf; expected a ValueError or finite data")
-def test_known_bug_make_cstr_noise_overflows():
-    dataset = no_warning_or_value_error(make_cstr, 16, noise=1e308)
-    assert dataset is None or np.isfinite(dataset.y.to_numpy()).all()
-
-
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason="bcdnet/_bcd_loop.py BCDRun."
-                   "__init__: math.ceil(shell_factor * n_params) is math.ceil(inf) for "
-                   "shell_factor=1e308, which Trainer accepts; fit raises OverflowError")
-def test_known_bug_huge_shell_factor_overflows_in_fit(net):
-    X = np.random.default_rng(0).normal(size=(6, 3))
-    trainer = bn.Trainer("lbfgs", "all", max_iter=1, shell_factor=1e308, progress=False)
-    no_warning_or_value_error(trainer.fit, net.copy(), X, X[:, :2])
-
-
-@pytest.mark.xfail(strict=True, raises=RuntimeError, reason="bcdnet/datasets/home.py "
-                   "get_data_home: Path.expanduser raises RuntimeError('Could not determine "
-                   "home directory.') for '~nosuchuser'; expected FileNotFoundError/ValueError")
-def test_known_bug_data_home_of_an_unknown_user():
-    with pytest.raises((ValueError, OSError)):
-        load_ccpp(data_home="~nosuchuser_bcdnet", download_if_missing=False)
