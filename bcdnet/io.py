@@ -404,7 +404,7 @@ def _build_estimator(record: dict, net: Network, arrays: dict) -> BCDRegressor:
         raise _Refusal(f"unknown estimator class {record['class']!r}")
     params = dict(_field(record, "params", dict, where))
     for name in _field(record, "tuple_params", list, where):
-        if isinstance(params.get(name), list):
+        if isinstance(name, str) and isinstance(params.get(name), list):
             params[name] = tuple(params[name])
     est = BCDRegressor()
     try:

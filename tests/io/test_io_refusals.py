@@ -5,11 +5,14 @@ The pickle cases carry a payload that would create a marker file if it were ever
 Other files are written by hand: a good file's header and arrays with one thing changed.
 """
 
+import copy
 import json
 import pickle
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bcdnet as bn
 from bcdnet import io as bio
@@ -250,3 +253,57 @@ def test_bad_estimator_file_is_refused(saved_estimator, tmp_path, change, match)
     _, header, arrays = saved_estimator
     change(header, arrays)
     refused(write_file(tmp_path / "e.npz", header, arrays), match)
+
+
+# ---------------------------------------------------------------------- fuzzed headers
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                max_size=3),
+    max_leaves=6)
+
+
+def json_paths(value, prefix=()):
+    """Every path (a tuple of keys and indices) into a JSON value, the root included."""
+    yield prefix
+    items = value.items() if isinstance(value, dict) else (
+        enumerate(value) if isinstance(value, list) else ())
+    for key, child in items:
+        yield from json_paths(child, prefix + (key,))
+
+
+@pytest.fixture(scope="module")
+def good_files(tmp_path_factory):
+    """The header and arrays of a saved network and of a saved estimator."""
+    folder = tmp_path_factory.mktemp("good")
+    X, y = regression_data()
+    bio.save(bn.Network.mlp([3, 4, 2], activation="leaky_relu", seed=0), folder / "net.npz")
+    bio.save(bn.BCDRegressor(hidden=(4,), max_iter=2, progress=False).fit(X, y),
+             folder / "est.npz")
+    return [read_file(folder / "net.npz"), read_file(folder / "est.npz")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(which=st.integers(0, 1), pick=st.integers(0, 10**6), value=JSON_VALUES,
+       delete=st.booleans())
+def test_fuzzed_header_loads_or_is_refused(tmp_path_factory, good_files, which, pick, value,
+                                           delete):
+    """One value of a good header replaced by random JSON (or deleted): load it or refuse."""
+    header, arrays = copy.deepcopy(good_files[which])
+    paths = list(json_paths(header))
+    path = paths[pick % len(paths)]
+    if not path:
+        header = value
+    else:
+        parent = header
+        for key in path[:-1]:
+            parent = parent[key]
+        if delete:
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = value
+    target = write_file(tmp_path_factory.getbasetemp() / "fuzzed.npz", header, arrays)
+    try:
+        bio.load(target)
+    except ValueError as exc:
+        assert str(target) in str(exc)
