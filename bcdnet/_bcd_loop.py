@@ -61,6 +61,7 @@ class BCDRun:
         self.it, self.best_val, self.best_params, self.best_it = 0, math.inf, None, None
         self.stale, self.losses, self.stop = 0, [], None
         self.last_good = net.params.copy()
+        self.last_block = None
         self._saved = None
         trainer.selector.reset()
 
@@ -85,11 +86,14 @@ class BCDRun:
         return self.net.block_objective(block, self.X[rows], self.Y[rows], w)
 
     def _optimizer(self, key):
+        """The block's optimizer; its state is kept if ``keep_state`` or if the same block
+        was visited last (nothing else changed since, so an L-BFGS memory is still exact)."""
         opt = self.optimizers.get(key)
         if opt is None:
             opt = self.optimizers[key] = self.t.optimizer.clone()
-        elif not self.t.keep_state:
+        elif not self.t.keep_state and key != self.last_block:
             opt.reset()
+        self.last_block = key
         return opt
 
     def _block(self, selection):
@@ -267,6 +271,7 @@ class BCDRun:
             "optimizers": [{"first": k[0], "last": k[1], "state": opt.state_dict()}
                            for k, opt in self.optimizers.items()],
             "perm": self._perm, "pos": self._pos, "rows": [dict(r) for r in self.rows],
+            "last_block": None if self.last_block is None else list(self.last_block),
             "cpu": time.process_time() - self.cpu0, "wall": time.perf_counter() - self.wall0,
         }
 
@@ -295,6 +300,7 @@ class BCDRun:
             self.optimizers[(entry["first"], entry["last"])] = opt
         self._perm = None if state["perm"] is None else np.array(state["perm"])
         self._pos = int(state["pos"])
+        self.last_block = None if state["last_block"] is None else tuple(state["last_block"])
         self.rows = [dict(r) for r in state["rows"]]
         self.cpu0 = time.process_time() - state["cpu"]
         self.wall0 = time.perf_counter() - state["wall"]

@@ -49,10 +49,11 @@ class BCDRegressor:
     init : str, optional
         ``"glorot"``, ``"he"`` or ``"orthogonal"``; default: the activation's own.
     optimizer : str or Optimizer, default "lbfgs"
+        A registry name or an instance; "lbfgs" means ``LBFGS(history_size=30)``.
     selector : str or Selector, default "all"
         ``"all"`` is end-to-end training; ``"most_sensitive"``, ``"bisection"``, ``"random"``,
         ``"forward"`` and ``"ping_pong"`` train one layer per iteration.
-    max_iter : int, default 200
+    max_iter : int, default 100
         BCD iterations (block visits).
     inner_max_iter : int, default 20
         Optimizer iterations per visit (Paper B's restricted iterations).
@@ -61,8 +62,10 @@ class BCDRegressor:
     batch_shell : bool, default False
     validation_fraction : float or "auto", default "auto"
         Share of the training rows held out for early stopping; 0 disables it.  "auto"
-        holds out 10 % of the rows, raised towards 25 % while that gives fewer than 200
-        rows (a validation set of a dozen rows picks overfitted points by chance).
+        holds rows out only when there are fewer than 20 per network parameter (with more,
+        a network of this size barely overfits and every row is worth more for fitting):
+        then 10 % of the rows, raised towards 25 % while that gives fewer than 200 rows (a
+        validation set of a dozen rows picks overfitted points by chance).
     patience : int, default 10
         Iterations without a better validation loss before stopping.
     validate_steps : bool, default True
@@ -92,7 +95,7 @@ class BCDRegressor:
     """
 
     def __init__(self, hidden=(10, 10, 10), activation="tanh", init=None, optimizer="lbfgs",
-                 selector="all", max_iter=200, inner_max_iter=20, icrs_init=0,
+                 selector="all", max_iter=100, inner_max_iter=20, icrs_init=0,
                  batch_shell=False, validation_fraction="auto", patience=10,
                  validate_steps=True, linear_skip=True, tol=1e-7, random_state=0,
                  progress=None):
@@ -143,6 +146,8 @@ class BCDRegressor:
         if isinstance(self.optimizer, Optimizer):
             return self.optimizer.clone()
         check_choice(self.optimizer, "optimizer", OPTIMIZERS)
+        if self.optimizer == "lbfgs":   # a longer memory than L-BFGS-B's 10 pays off here
+            return get_optimizer("lbfgs", history_size=30)
         return get_optimizer(self.optimizer)
 
     def _make_selector(self):
@@ -163,8 +168,10 @@ class BCDRegressor:
         hidden = tuple(check_int(h, f"hidden[{i}]", minimum=1)
                        for i, h in enumerate(self.hidden))
         n = X.shape[0]
+        n_params = sum((a + 1) * b for a, b in zip([X.shape[1], *hidden], [*hidden, Y.shape[1]]))
         if isinstance(self.validation_fraction, str) and self.validation_fraction == "auto":
-            n_val = max(round(0.1 * n), min(round(0.25 * n), 200))
+            small = n < 20 * n_params
+            n_val = max(round(0.1 * n), min(round(0.25 * n), 200)) if small else 0
         else:
             fraction = check_probability(self.validation_fraction, "validation_fraction")
             if fraction >= 1:

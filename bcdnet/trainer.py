@@ -122,6 +122,8 @@ class Trainer:
         early stopping for small data, at the cost of a validation forward pass per step.
     keep_state : bool, default False
         Keep each block's optimizer state (Adam moments, L-BFGS memory) between visits.
+        Without it the state is still kept when the same block is visited twice in a row
+        (nothing else changed in between; end-to-end training is one long L-BFGS run).
     seed : int, default 0
         Seeds the Trainer's Generator (selector draws, shells, batches, ICRS).
     callbacks : list of callable
