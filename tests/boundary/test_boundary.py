@@ -85,12 +85,13 @@ def test_predict(net, X):
         check_finite([X], P)
 
 
+@pytest.mark.parametrize("method, like", [("loss_grad", "params"), ("scales_grad", "scales")])
 @SETTINGS
 @given(X=data(5, 3), Y=data(5, 2), w=sample_weights(5))
-def test_loss_grad(net, X, Y, w):
-    out = at_boundary(net.loss_grad, X, Y, w)
+def test_loss_grad_and_scales_grad(net, method, like, X, Y, w):
+    out = at_boundary(getattr(net, method), X, Y, w)
     if out is not None:
-        assert out[1].shape == net.params.shape
+        assert out[1].shape == getattr(net, like).shape
         check_finite([X, Y, w], *out)
 
 
@@ -101,15 +102,6 @@ def test_hvp(net, X, Y, v):
     if Hv is not None:
         assert Hv.shape == net.params.shape
         check_finite([X, Y, v], Hv)
-
-
-@SETTINGS
-@given(X=data(5, 3), Y=data(5, 2), w=sample_weights(5))
-def test_scales_grad(net, X, Y, w):
-    out = at_boundary(net.scales_grad, X, Y, w)
-    if out is not None:
-        assert out[1].shape == net.scales.shape
-        check_finite([X, Y, w], *out)
 
 
 @SETTINGS
