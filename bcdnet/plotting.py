@@ -113,12 +113,16 @@ def _pairs(y_true, y_pred, target_names):
     return y_true, y_pred, target_names
 
 
-def _split_unit(name: str) -> tuple[str, str]:
-    """``"P [mol/min]"`` -> ``("P", "[mol/min]")``; no unit -> ``(name, "[-]")``."""
+def _split_unit(name: str) -> tuple[str, str, str]:
+    """``"tanh: P [mol/min]"`` -> ``("tanh", "P", "[mol/min]")``: panel, quantity, unit.
+
+    The panel title (before ``": "``) is optional; no unit gives ``"[-]"``.
+    """
+    panel, _, name = name.rpartition(": ")
     if name.endswith("]") and "[" in name:
         i = name.rindex("[")
-        return name[:i].strip(), name[i:]
-    return name, "[-]"
+        return panel, name[:i].strip(), name[i:]
+    return panel, name, "[-]"
 
 
 def parity(y_true, y_pred, target_names=None, title="Actual against predicted", *,
@@ -130,7 +134,9 @@ def parity(y_true, y_pred, target_names=None, title="Actual against predicted", 
     y_true, y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         Actual and predicted values (test rows), in the targets' units.
     target_names : list of str, optional
-        One name per output, with its unit in brackets (``"P [mol/min]"``).
+        One name per output, with its unit in brackets (``"P [mol/min]"``); a prefix
+        ending in ``": "`` becomes the panel's title (``"tanh: PE [MW]"``), so several
+        models can share one figure.
     title : str
     y_train, y_train_pred : ndarray, optional
         Training rows, drawn underneath in grey.
@@ -147,7 +153,8 @@ def parity(y_true, y_pred, target_names=None, title="Actual against predicted", 
         train = _pairs(y_train, y_train_pred, names)[:2]
     fig, axes = _figure(y_true.shape[1])
     for j, (ax, name) in enumerate(zip(axes, names)):
-        label, unit = _split_unit(name)
+        panel, label, unit = _split_unit(name)
+        ax.set_title(panel)
         if train is not None:
             ax.scatter(train[1][:, j], train[0][:, j], s=4, c="0.75", lw=0, label="training")
         ax.scatter(y_pred[:, j], y_true[:, j], s=5, c="C0", lw=0, alpha=0.6, label="test")
@@ -179,13 +186,14 @@ def residuals(y_true, y_pred, target_names=None, title="Residuals", *, save=None
     y_true, y_pred, names = _pairs(y_true, y_pred, target_names)
     fig, axes = _figure(y_true.shape[1])
     for j, (ax, name) in enumerate(zip(axes, names)):
-        label, unit = _split_unit(name)
+        panel, label, unit = _split_unit(name)
         r = y_true[:, j] - y_pred[:, j]
         ax.scatter(y_pred[:, j], r, s=5, c="C0", lw=0, alpha=0.6)
         ax.axhline(0.0, color="k", lw=1, ls="--")
         ax.set_xlabel(f"predicted {label} {unit}")
         ax.set_ylabel(f"residual {label} {unit}")
-        ax.set_title(f"mean {r.mean():.3g}, std {r.std():.3g} {unit}", fontsize="small")
+        ax.set_title(f"{panel + ': ' if panel else ''}mean {r.mean():.3g}, std {r.std():.3g} "
+                     f"{unit}", fontsize="small")
     return _finish(fig, save, title)
 
 

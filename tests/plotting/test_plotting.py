@@ -173,3 +173,13 @@ def test_no_pyplot_and_no_display_needed(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
     _saved(tmp_path / "x.png")
+
+
+def test_name_prefix_becomes_the_panel_title():
+    y = np.arange(6.0).reshape(3, 2)
+    fig = plotting.parity(y, y, ["tanh: PE [MW]", "relu: PE [MW]"])
+    axes = _labels(fig)
+    assert [ax.get_title() for ax in axes] == ["tanh", "relu"]
+    assert axes[0].get_xlabel() == "predicted PE [MW]"
+    fig = plotting.residuals(y, y, ["tanh: PE [MW]", "relu: PE [MW]"])
+    assert fig.axes[1].get_title().startswith("relu: mean 0")
