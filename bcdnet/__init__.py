@@ -7,12 +7,14 @@
     f, g = net.loss_grad(X, Y)
     s = bn.sensitivity(net, X, Y)
     res = bn.Trainer(bn.optim.LBFGS(max_iter=20), bn.selection.MostSensitive()).fit(net, X, Y)
+    bn.save(net, "model.npz"); bn.load("model.npz")
 """
 
 from . import activations, datasets, layers, losses, metrics, optim, selection, testing  # noqa: F401
 from .activations import Activation, get_activation  # noqa: F401
 from .block import BlockObjective  # noqa: F401
 from .estimator import BCDRegressor, NotFittedError  # noqa: F401
+from .io import load, save  # noqa: F401
 from .layers import Dense, Layer  # noqa: F401
 from .losses import MSE, Loss  # noqa: F401
 from .network import Block, Network  # noqa: F401
