@@ -55,8 +55,9 @@ class BCDRun:
         self.objectives: dict[tuple, object] = {}
         self.rows: list[dict] = []
         self.cpu0, self.wall0 = time.process_time(), time.perf_counter()
-        size = math.ceil(trainer.shell_factor * net.n_params)
-        self.shell_size = size if trainer.batch_shell and size < X.shape[0] else None
+        size = trainer.shell_factor * net.n_params          # may be huge: compare first
+        self.shell_size = (math.ceil(size) if trainer.batch_shell and size < X.shape[0]
+                           else None)
         self._perm, self._pos = None, 0
         self.it, self.best_val, self.best_params, self.best_it = 0, math.inf, None, None
         self.stale, self.losses, self.stop = 0, [], None

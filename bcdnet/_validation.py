@@ -44,6 +44,9 @@ def as_float_array(value, name: str, dtype=np.float64) -> np.ndarray:
         array = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
         raise TypeError(f"{name} must be an array of numbers, got {_describe(value)}") from exc
+    if array.dtype.kind == "c":
+        raise TypeError(f"{name} must be an array of real numbers, got complex "
+                        f"{_describe(array)}")
     if array.dtype == object or array.dtype.kind not in "biuf":
         try:
             array = array.astype(dtype)

@@ -30,8 +30,6 @@ def _warned_in(path, *functions):
 
 
 KNOWN_BUGS = {
-    "test_known_bug_complex_data_is_cast_to_real":
-        lambda exc: isinstance(exc, np.exceptions.ComplexWarning),
     "test_known_bug_sample_weights_whose_sum_overflows":
         _warned_in("bcdnet/_validation.py", "check_sample_weight"),
     "test_known_bug_standardizer_overflows_near_1e308 (also BCDRegressor.fit and predict)":
@@ -42,9 +40,6 @@ KNOWN_BUGS = {
         _warned_in("bcdnet/sensitivity.py", "group_score"),
     "test_known_bug_make_cstr_noise_overflows":
         _warned_in("bcdnet/datasets/cstr.py", "make_cstr"),
-    "test_known_bug_huge_shell_factor_overflows_in_fit":
-        lambda exc: isinstance(exc, OverflowError)
-        and raised_in(exc, "bcdnet/_bcd_loop.py", "__init__"),
     "test_known_bug_data_home_of_an_unknown_user":
         lambda exc: isinstance(exc, RuntimeError) and "home directory" in str(exc),
 }

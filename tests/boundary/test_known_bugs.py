@@ -25,9 +25,7 @@ def no_warning_or_value_error(fn, *args, **kwargs):
             return None
 
 
-@pytest.mark.xfail(strict=True, reason="bcdnet/_validation.py as_float_array: complex input is "
-                   "cast to float with a ComplexWarning, silently dropping the imaginary part")
-def test_known_bug_complex_data_is_cast_to_real(net):
+def test_complex_data_is_refused(net):      # was a known bug: cast to real with a warning
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(TypeError, match="X"):
@@ -86,10 +84,7 @@ def test_known_bug_make_cstr_noise_overflows():
     assert dataset is None or np.isfinite(dataset.y.to_numpy()).all()
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason="bcdnet/_bcd_loop.py BCDRun."
-                   "__init__: math.ceil(shell_factor * n_params) is math.ceil(inf) for "
-                   "shell_factor=1e308, which Trainer accepts; fit raises OverflowError")
-def test_known_bug_huge_shell_factor_overflows_in_fit(net):
+def test_huge_shell_factor_fits(net):      # was a known bug: OverflowError from math.ceil
     X = np.random.default_rng(0).normal(size=(6, 3))
     trainer = bn.Trainer("lbfgs", "all", max_iter=1, shell_factor=1e308, progress=False)
     no_warning_or_value_error(trainer.fit, net.copy(), X, X[:, :2])
