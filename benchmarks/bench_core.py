@@ -23,6 +23,7 @@ import bcdnet as bn
 from benchmarks._machine import machine_description, median_time
 
 RESULTS = Path(__file__).resolve().parent / "results"
+THREADS = 1
 
 NETWORKS = [
     ("4-10-10-10-1", [4, 10, 10, 10, 1], 7654),
@@ -112,7 +113,9 @@ def report(rows, repeats) -> str:
         "# Core engine throughput",
         "",
         f"Median of {repeats} calls each, float64, tanh hidden layers, random data; all "
-        "columns measured in the same run.  Ratios below 1 mean bcdnet is faster.",
+        "columns measured in the same run, every library on "
+        f"{THREADS} thread(s) (NumPy's BLAS via threadpoolctl, torch.set_num_threads).  "
+        "Ratios below 1 mean bcdnet is faster.",
         "",
         "| network | N | params | bcdnet loss_grad (ms) | PyTorch (ms) | bcdnet / PyTorch "
         "| scikit-learn (ms) | bcdnet / sklearn | hvp (ms) | hvp / loss_grad "
@@ -145,12 +148,36 @@ def report(rows, repeats) -> str:
     return "\n".join(lines)
 
 
-def run(quick: bool = False, out_dir: Path | str | None = RESULTS) -> list[dict]:
+def _limit_threads(threads: int):
+    """Give NumPy's BLAS and PyTorch the same number of threads; return a context manager.
+
+    On a 2-core machine shared with other jobs, multi-threaded BLAS on these narrow matrices
+    is dominated by thread contention (seen here: 10x slowdowns), so the default is 1 thread
+    for every library: an equal-resource comparison that is stable under load.
+    """
+    import contextlib
+
+    try:
+        import torch
+        torch.set_num_threads(threads)
+    except ImportError:
+        pass
+    try:
+        from threadpoolctl import threadpool_limits
+        return threadpool_limits(threads)
+    except ImportError:
+        return contextlib.nullcontext()
+
+
+def run(quick: bool = False, out_dir: Path | str | None = RESULTS, threads: int = 1) -> list[dict]:
     """Measure every network (``quick``: small N, few repeats) and write ``core.md``."""
     repeats = 3 if quick else 25
     rows = []
-    for name, sizes, n in NETWORKS:
-        rows.append(measure(name, sizes, min(n, 500) if quick else n, repeats))
+    with _limit_threads(threads):
+        for name, sizes, n in NETWORKS:
+            rows.append(measure(name, sizes, min(n, 500) if quick else n, repeats))
+    global THREADS
+    THREADS = threads
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -164,8 +191,9 @@ def run(quick: bool = False, out_dir: Path | str | None = RESULTS) -> list[dict]
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small N, 3 repeats")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS/torch threads (default 1)")
     args = parser.parse_args(argv)
-    for row in run(quick=args.quick):
+    for row in run(quick=args.quick, threads=args.threads):
         print(row)
 
 
