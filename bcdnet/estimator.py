@@ -53,7 +53,7 @@ class BCDRegressor:
     selector : str or Selector, default "all"
         ``"all"`` is end-to-end training; ``"most_sensitive"``, ``"bisection"``, ``"random"``,
         ``"forward"`` and ``"ping_pong"`` train one layer per iteration.
-    max_iter : int, default 60
+    max_iter : int, default 80
         BCD iterations (block visits).
     inner_max_iter : int, default 20
         Optimizer iterations per visit (Paper B's restricted iterations).
@@ -95,7 +95,7 @@ class BCDRegressor:
     """
 
     def __init__(self, hidden=(10, 10, 10), activation="tanh", init=None, optimizer="lbfgs",
-                 selector="all", max_iter=60, inner_max_iter=20, icrs_init=0,
+                 selector="all", max_iter=80, inner_max_iter=20, icrs_init=0,
                  batch_shell=False, validation_fraction="auto", patience=10,
                  validate_steps=True, linear_skip=True, tol=1e-7, random_state=0,
                  progress=None):
