@@ -41,6 +41,8 @@ BENCHMARKS = {
                  "Paper B Figs. 5-6: with and without BCD-ICRS on CCPP and steel", True),
     "timings": ("benchmarks.bench_icrs", "run_timings",
                 "Paper B's timings: L-BFGS against BCD-ICRS, time to a given R2", True),
+    "summary": ("benchmarks.summary", "run",
+                "rebuild BENCHMARKS.md from the CSV files of the benchmarks above", False),
 }
 
 DEFAULT_OUT = ROOT / "benchmarks" / "results"
@@ -66,13 +68,15 @@ def run_benchmark(name: str, quick: bool = False, out_dir=DEFAULT_OUT, data_home
     return quick_name if quick and quick_name.exists() else Path(out_dir) / f"{name}.md"
 
 
+
 def build_parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
     listing = "\n".join(f"  {name:<18} {desc}" for name, (_, _, desc, _) in BENCHMARKS.items())
     parser = argparse.ArgumentParser(
         prog=prog, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Reproduce the papers' tables and figures next to peers; each benchmark "
                     "writes <out-dir>/<name>.md with CSV and PNG files.",
-        epilog=f"benchmarks:\n{listing}\n  {'all':<18} every benchmark above, in turn\n\n"
+        epilog=f"benchmarks:\n{listing}\n  {'all':<18} every one above, in turn (summary "
+               "last)\n\n"
                "CCPP and steel need the UCI files: see datasets/README.md (BCDNET_DATA).")
     parser.add_argument("name", metavar="NAME", help="a benchmark name (listed below) or all")
     parser.add_argument("--quick", action="store_true",

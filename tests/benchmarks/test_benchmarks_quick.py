@@ -31,7 +31,13 @@ EXPECTED_PNGS = {
     "bcd-icrs": ["bcd-icrs_ccpp_parity.png", "bcd-icrs_steel_parity.png"],
     "timings": ["timings_ccpp.png", "timings_steel.png"],
 }
-PAPER_BENCHMARKS = [n for n in BENCHMARKS if n not in ("core", "optim")]
+PAPER_BENCHMARKS = [n for n in BENCHMARKS if n not in ("core", "optim", "summary")]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """One folder for every quick report of this module (the summary reads them all)."""
+    return tmp_path_factory.mktemp("results")
 
 
 def _check_report(folder: Path, name: str):
@@ -50,10 +56,10 @@ def _check_report(folder: Path, name: str):
 
 @pytest.mark.parametrize("name", [n for n in PAPER_BENCHMARKS
                                   if not BENCHMARKS[n][3]])
-def test_paper_a_quick(name, tmp_path):
-    path = run_benchmark(name, quick=True, out_dir=tmp_path)
-    assert path == tmp_path / f"{name}.md"
-    text, frame = _check_report(tmp_path, name)
+def test_paper_a_quick(name, results):
+    path = run_benchmark(name, quick=True, out_dir=results)
+    assert path == results / f"{name}.md"
+    text, frame = _check_report(results, name)
     assert {"Table 1 (paper)", "recommended", "ablation"} <= set(frame["setting"])
     assert "paper total CPU [s]" in text and "## Acceptance" in text
     ours = frame[frame["setting"] != "peer"]
@@ -61,10 +67,10 @@ def test_paper_a_quick(name, tmp_path):
 
 
 @pytest.mark.parametrize("name", [n for n in PAPER_BENCHMARKS if BENCHMARKS[n][3]])
-def test_paper_b_quick(name, tmp_path, data_dir):
-    path = run_benchmark(name, quick=True, out_dir=tmp_path, data_home=data_dir)
-    assert path == tmp_path / f"{name}.md"
-    text, frame = _check_report(tmp_path, name)
+def test_paper_b_quick(name, results, data_dir):
+    path = run_benchmark(name, quick=True, out_dir=results, data_home=data_dir)
+    assert path == results / f"{name}.md"
+    text, frame = _check_report(results, name)
     r2 = frame["test_r2"] if "test_r2" in frame else frame["final_test_r2"]
     assert r2.notna().all()
 
@@ -72,6 +78,17 @@ def test_paper_b_quick(name, tmp_path, data_dir):
 def test_core_quick(tmp_path):
     path = run_benchmark("core", quick=True, out_dir=tmp_path)
     assert path.parent == tmp_path and path.read_text(encoding="utf-8").startswith("#")
+
+
+def test_summary_collects_the_reports(results):
+    """Runs after the benchmarks above: BENCHMARKS.md in the same folder, links resolving."""
+    path = run_benchmark("summary", quick=True, out_dir=results)
+    assert path == results / "BENCHMARKS.md"
+    text = path.read_text(encoding="utf-8")
+    assert "## Acceptance at a glance" in text and "## Machine" in text
+    assert "Table 2" in text and "Table 3" in text
+    for link in (part.split(")")[0] for part in text.split("](")[1:]):
+        assert (results / link).exists(), link
 
 
 def test_every_registered_benchmark_resolves():
