@@ -31,3 +31,19 @@ def data_dir():
     if _require_data():
         pytest.fail(reason + "; BCDNET_REQUIRE_DATA=1 makes this an error")
     pytest.skip(reason)
+
+
+@pytest.fixture
+def forward_calls(monkeypatch):
+    """``count(net)`` patches every layer's forward to count calls; returns the counts list."""
+    def count(net):
+        calls = [0] * len(net.layers)
+        for i, layer in enumerate(net.layers):
+            original = layer.forward
+
+            def counted(A, cache, i=i, original=original):
+                calls[i] += 1
+                return original(A, cache)
+            monkeypatch.setattr(layer, "forward", counted)
+        return calls
+    return count

@@ -32,18 +32,11 @@ def test_block_gradient_and_hvp_are_slices_of_the_full_ones(data):
         assert obj.value(obj.x0()) == pytest.approx(f, rel=1e-12)
 
 
-def test_layers_below_the_block_run_once(monkeypatch):
+def test_layers_below_the_block_run_once(forward_calls):
     rng = np.random.default_rng(0)
     net = bn.Network.mlp([4] + [5] * 10 + [2], seed=0)
     X, Y = rng.normal(size=(200, 4)), rng.normal(size=(200, 2))
-    calls = [0] * len(net.layers)
-    for i, layer in enumerate(net.layers):
-        original = layer.forward
-
-        def counted(A, cache, i=i, original=original):
-            calls[i] += 1
-            return original(A, cache)
-        monkeypatch.setattr(layer, "forward", counted)
+    calls = forward_calls(net)
 
     k = 8
     obj = net.block_objective(k, X, Y)

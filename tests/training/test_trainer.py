@@ -84,17 +84,10 @@ class LastHidden(Selector):
         return Selection(n_layers - 2, n_layers - 2, {"selector": "last_hidden"})
 
 
-def test_layers_below_the_block_are_never_recomputed(monkeypatch):
+def test_layers_below_the_block_are_never_recomputed(forward_calls):
     X, Y = regression(n=100, seed=6)
     net = bn.Network.mlp([3, 5, 5, 5, 5, 2], seed=6)
-    calls = [0] * len(net.layers)
-    for i, layer in enumerate(net.layers):
-        original = layer.forward
-
-        def counted(A, cache, i=i, original=original):
-            calls[i] += 1
-            return original(A, cache)
-        monkeypatch.setattr(layer, "forward", counted)
+    calls = forward_calls(net)
     result = bn.Trainer(LBFGS(max_iter=10), LastHidden(), max_iter=6, tol=0,
                         sensitivity_tol=None).fit(net, X, Y)
     assert set(result.history["block"]) == {"hidden 4"}
