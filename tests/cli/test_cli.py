@@ -190,3 +190,11 @@ def test_demo_quick_writes_table_history_and_plots(tmp_path, capsys):
     assert set(history["method"]) == set(table.index)
     for png in ("convergence.png", "selection.png", "parity.png", "residuals.png"):
         assert (out / png).read_bytes()[:8] == PNG
+
+
+def test_bench_runs_a_benchmark_into_a_folder(tmp_path, capsys):
+    """``summary`` is the fastest entry (it reads the CSVs found, here none)."""
+    assert main(["bench", "summary", "--out", str(tmp_path)]) == 0
+    assert "summary: wrote" in capsys.readouterr().out
+    text = (tmp_path / "BENCHMARKS.md").read_text(encoding="utf-8")
+    assert text.startswith("# Benchmarks") and "Not run." in text
