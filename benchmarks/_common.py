@@ -186,7 +186,7 @@ def md_table(rows, columns: dict, specs: dict | None = None) -> str:
         rows = rows.to_dict("records")
     specs = specs or {}
     head = "| " + " | ".join(columns.values()) + " |"
-    text = [i == 0 or any(isinstance(r.get(k), str) and r.get(k) != "–" and
+    text = [i == 0 or any(isinstance(r.get(k), str) and r.get(k)[:1] not in "–-" and
                           not r.get(k)[:1].isdigit() for r in rows)
             for i, k in enumerate(columns)]
     rule = "|" + "|".join("---" if t else "---:" for t in text) + "|"

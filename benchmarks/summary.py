@@ -73,8 +73,11 @@ def _acceptance(folder):
                              f"test MSE ≤ {t_all} (seeds {', '.join(map(str, ends['seed']))})",
                      "paper": f"{PAPER_A[name]['backpropagation'][1]:.3f} (backpropagation)",
                      "ours": listed(ends["test_mse"]),
-                     "peer": f"PyTorch L-BFGS, same starts: {listed(torch['test_mse'])}"
-                     if len(torch) else "–",
+                     "peer": (f"PyTorch L-BFGS, same starts: {listed(torch['test_mse'])} "
+                              f"(ours / PyTorch: " + ", ".join(
+                                  f"{a / b:.2f}" for a, b in zip(ends["test_mse"],
+                                                                 torch["test_mse"])) + ")")
+                     if len(torch) == len(ends) else "–",
                      "status": f"{_ok(n_all == len(ends))} ({n_all} of {len(ends)} starts)"})
         rows.append({"what": f"CSTR {depth} layers: a sensitivity-driven BCD, test MSE ≤ "
                              f"{t_bcd}",
