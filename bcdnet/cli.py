@@ -38,10 +38,13 @@ def _demo(args) -> int:
 
 # ---------------------------------------------------------------- bench
 def _benchmarks_module():
-    """The ``benchmarks`` package of a source checkout (it is not installed with bcdnet)."""
-    root = Path(__file__).resolve().parents[1]
-    if (root / "benchmarks" / "__main__.py").is_file() and str(root) not in sys.path:
-        sys.path.insert(0, str(root))
+    """The ``benchmarks`` package of a source checkout (it is not installed with bcdnet):
+    next to this ``bcdnet`` package, else in the current directory."""
+    for root in (Path(__file__).resolve().parents[1], Path.cwd()):
+        if (root / "benchmarks" / "__main__.py").is_file():
+            if str(root) not in sys.path:
+                sys.path.insert(0, str(root))
+            break
     try:
         import benchmarks.__main__ as bench
     except ImportError:
