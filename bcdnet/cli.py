@@ -131,7 +131,7 @@ def _train(args) -> int:
 
     from . import plotting
     from .datasets import Standardizer, train_test_split
-    from .demo import blas_threads
+    from ._threads import blas_threads
     from .metrics import mean_absolute_error, mean_squared_error, r2_score
     from .network import Network
     from .optim import get_optimizer

@@ -16,12 +16,12 @@ The comparison that is fair whatever the budgets is the loss against CPU time, w
 
 from __future__ import annotations
 
-import contextlib
 import time
 from pathlib import Path
 
 import pandas as pd
 
+from ._threads import blas_threads
 from .datasets import Standardizer, make_cstr, train_test_split
 from .metrics import r2_score
 from .network import Network
@@ -40,22 +40,6 @@ def _data(seed):
     sx, sy = Standardizer().fit(Xtr), Standardizer().fit(Ytr)
     return (sx.transform(Xtr), sy.transform(Ytr), sx.transform(Xte), sy.transform(Yte), sy,
             data.target_names)
-
-
-def blas_threads(n: int | None = 1):
-    """Limit BLAS to ``n`` threads when threadpoolctl is installed (else change nothing).
-
-    The networks here are a few neurons wide: a second BLAS thread only adds
-    synchronisation, and on a busy 2-core machine it made a 20-layer gradient 3.5 times
-    slower (28 ms against 8 ms).  ``n=None`` leaves the BLAS default.
-    """
-    if n is None:
-        return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=n, user_api="blas")
 
 
 def _with_start(history: pd.DataFrame, loss: float) -> pd.DataFrame:

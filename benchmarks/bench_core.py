@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 import bcdnet as bn
+from bcdnet._threads import blas_threads
 from benchmarks._machine import machine_description, median_time
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -155,18 +156,12 @@ def _limit_threads(threads: int):
     is dominated by thread contention (seen here: 10x slowdowns), so the default is 1 thread
     for every library: an equal-resource comparison that is stable under load.
     """
-    import contextlib
-
     try:
         import torch
         torch.set_num_threads(threads)
     except ImportError:
         pass
-    try:
-        from threadpoolctl import threadpool_limits
-        return threadpool_limits(threads)
-    except ImportError:
-        return contextlib.nullcontext()
+    return blas_threads(threads)
 
 
 def run(quick: bool = False, out_dir: Path | str | None = RESULTS, threads: int = 1) -> list[dict]:
