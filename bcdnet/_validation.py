@@ -110,7 +110,7 @@ def check_sample_weight(value, n_samples: int, dtype=np.float64) -> np.ndarray |
     _check_finite(array, "sample_weight")
     if (array < 0).any():
         raise ValueError(f"sample_weight must be non-negative, got minimum {array.min()}")
-    if not array.sum() > 0:
+    if not array.max() > 0:      # the max, not the sum: a sum of weights near 1e308 overflows
         raise ValueError("sample_weight must have a positive sum, got all zeros")
     return array
 

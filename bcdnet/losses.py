@@ -60,9 +60,17 @@ class MSE(Loss):
     """
 
     @staticmethod
-    def _scale(P, sample_weight) -> float:
-        total = P.shape[0] if sample_weight is None else float(sample_weight.sum())
-        return 2.0 / (P.shape[1] * total)
+    def _scale(P, sample_weight):
+        """Return ``(c, w)``: the factor :math:`c` and the weights divided by their largest.
+
+        :math:`E` is invariant to a common factor of the weights, and with the largest weight
+        1 the sum lies in :math:`[1, N]`: weights near 1e308 cannot overflow it, nor
+        subnormal ones (5e-324) make :math:`c` infinite.
+        """
+        if sample_weight is None:
+            return 2.0 / (P.shape[1] * P.shape[0]), None
+        w = sample_weight / sample_weight.max()
+        return 2.0 / (P.shape[1] * float(w.sum())), w
 
     def value(self, P, Y, sample_weight=None) -> float:
         return self.value_and_grad(P, Y, sample_weight)[0]
@@ -72,21 +80,21 @@ class MSE(Loss):
 
     def value_and_grad(self, P, Y, sample_weight=None, out=None):
         """Return ``(E, dE/dP)``; the residual buffer becomes the gradient in place."""
-        c = self._scale(P, sample_weight)
+        c, w = self._scale(P, sample_weight)
         # An overflow gives inf, never a warning: optimizers and the Trainer treat a
         # non-finite loss as divergence and step back.
         with np.errstate(over="ignore", invalid="ignore"):
             r = np.subtract(P, Y, out=out)
-            if sample_weight is None:
+            if w is None:
                 value = 0.5 * c * float(np.vdot(r, r))
                 r *= c
             else:
-                value = 0.5 * c * float(sample_weight @ np.einsum("ij,ij->i", r, r))
-                r *= (c * sample_weight)[:, None]
+                value = 0.5 * c * float(w @ np.einsum("ij,ij->i", r, r))
+                r *= (c * w)[:, None]
         return value, r
 
     def hvp(self, P, Y, R, sample_weight=None, out=None):
-        c = self._scale(P, sample_weight)
-        if sample_weight is None:
+        c, w = self._scale(P, sample_weight)
+        if w is None:
             return np.multiply(R, c, out=out)
-        return np.multiply(R, (c * sample_weight)[:, None], out=out)
+        return np.multiply(R, (c * w)[:, None], out=out)

@@ -32,7 +32,7 @@ def _prepare(y_true, y_pred, sample_weight):
     if y_true.shape[0] == 0:
         raise ValueError("y_true must hold at least one sample")
     w = check_sample_weight(sample_weight, y_true.shape[0])
-    w = np.ones(y_true.shape[0]) if w is None else w
+    w = np.ones(y_true.shape[0]) if w is None else w / w.max()   # the sum of 1e308s overflows
     return y_true, y_pred, w / w.sum()
 
 

@@ -30,8 +30,6 @@ def _warned_in(path, *functions):
 
 
 KNOWN_BUGS = {
-    "test_known_bug_sample_weights_whose_sum_overflows":
-        _warned_in("bcdnet/_validation.py", "check_sample_weight"),
     "test_known_bug_standardizer_overflows_near_1e308 (also BCDRegressor.fit and predict)":
         _warned_in("bcdnet/datasets/preprocessing.py", "fit", "transform", "inverse_transform"),
     "test_known_bug_regressor_predict_overflows_near_1e308":

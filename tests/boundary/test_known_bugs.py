@@ -32,19 +32,17 @@ def test_complex_data_is_refused(net):      # was a known bug: cast to real with
             net.predict(np.full((2, 3), 1 + 5j))
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeWarning, reason="bcdnet/_validation.py "
-                   "check_sample_weight: the sum of weights near 1e308 overflows (RuntimeWarning)"
-                   " and loss_grad then returns E = nan")
-def test_known_bug_sample_weights_whose_sum_overflows(net):
+# was a known bug: check_sample_weight summed weights near 1e308 (RuntimeWarning, E = nan)
+def test_sample_weights_whose_sum_overflows(net):
     X, Y = huge_data("none")
     out = no_warning_or_value_error(net.loss_grad, X[:5], Y[:5], np.full(5, 1e308))
     assert out is None or np.isclose(out[0], net.loss_grad(X[:5], Y[:5])[0])
+    r2 = no_warning_or_value_error(bn.metrics.r2_score, Y[:5, 0], X[:5, 0], np.full(5, 1e308))
+    assert r2 is None or np.isclose(r2, bn.metrics.r2_score(Y[:5, 0], X[:5, 0]))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="bcdnet/losses.py MSE._scale: "
-                   "weights of 5e-324 pass check_sample_weight, then c = 2/(m*sum w) is inf and "
-                   "loss_grad returns E = inf and an all-NaN gradient, silently")
-def test_known_bug_tiny_sample_weights_give_silent_nan(net):
+# was a known bug: MSE._scale gave c = 2/(m*sum w) = inf, so E = inf and a NaN gradient
+def test_tiny_sample_weights_give_the_unweighted_loss(net):
     X, Y = huge_data("none")
     out = no_warning_or_value_error(net.loss_grad, X[:5], Y[:5], np.full(5, 5e-324))
     assert out is None or np.isclose(out[0], net.loss_grad(X[:5], Y[:5])[0])

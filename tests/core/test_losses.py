@@ -41,3 +41,19 @@ def test_integer_weights_equal_repeated_rows():
     rows = np.repeat(np.arange(5), w.astype(int))
     loss = MSE()
     assert loss.value(P, Y, w) == pytest.approx(loss.value(P[rows], Y[rows]), rel=1e-14)
+
+
+@pytest.mark.parametrize("factor", [5e-324, 1e-300, 1e300, 5e307])
+def test_weights_scaled_by_a_common_factor_give_the_same_loss(factor):
+    """E is invariant to a common factor, even where the sum of the weights would overflow
+    or c = 2 / (m * sum w) would be infinite."""
+    rng = np.random.default_rng(1)
+    P, Y, R = rng.normal(size=(5, 2)), rng.normal(size=(5, 2)), rng.normal(size=(5, 2))
+    loss = MSE()
+    for w in [np.ones(5), np.array([1, 3, 0, 2, 1.0])]:   # small multiples of 5e-324 are exact
+        value, grad = loss.value_and_grad(P, Y, w * factor)
+        expected, expected_grad = loss.value_and_grad(P, Y, w)
+        assert value == pytest.approx(expected, rel=1e-14)
+        np.testing.assert_allclose(grad, expected_grad, rtol=1e-14)
+        np.testing.assert_allclose(loss.hvp(P, Y, R, w * factor), loss.hvp(P, Y, R, w),
+                                   rtol=1e-14)
