@@ -16,6 +16,7 @@ __all__ = [
     "check_matrix",
     "check_targets",
     "check_sample_weight",
+    "check_no_overflow",
     "check_vector",
     "check_positive",
     "check_nonnegative",
@@ -113,6 +114,18 @@ def check_sample_weight(value, n_samples: int, dtype=np.float64) -> np.ndarray |
     if not array.max() > 0:      # the max, not the sum: a sum of weights near 1e308 overflows
         raise ValueError("sample_weight must have a positive sum, got all zeros")
     return array
+
+
+def check_no_overflow(result: np.ndarray, value, name: str, what: str) -> np.ndarray:
+    """Return ``result`` (``what``, computed from ``value``) if it is finite.
+
+    Otherwise raise ``ValueError``: ``value``, the argument ``name``, is too large for it.
+    The caller computes ``result`` with overflow warnings off.
+    """
+    if not np.isfinite(result).all():
+        raise ValueError(f"{name} must keep {what} finite in float64, got |{name}| up to "
+                         f"{np.max(np.abs(value)):.3g}")
+    return result
 
 
 def check_vector(value, name: str, size: int, dtype=np.float64) -> np.ndarray:

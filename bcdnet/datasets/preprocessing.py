@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import check_matrix
+from .._validation import check_matrix, check_no_overflow
 
 __all__ = ["Standardizer"]
 
@@ -26,6 +26,9 @@ class Standardizer:
     A column that is constant in the fitting rows (standard deviation below
     ``10 * eps * |mean|``, or zero) gets ``scale_ = 1``: it is only centred, so it becomes 0
     rather than NaN, and ``inverse_transform`` still restores it.
+
+    Values up to the float64 limit (1.8e308) never overflow on the way; where a result of
+    ``transform`` or ``inverse_transform`` itself exceeds it, they raise ``ValueError``.
 
     Works on NumPy arrays and pandas DataFrames and returns the kind it was given: an array
     for an array (1-D stays 1-D), a DataFrame with the same columns and index for a DataFrame.
@@ -68,8 +71,13 @@ class Standardizer:
         self
         """
         values = check_matrix(X, "X")
-        mean = values.mean(axis=0)
-        scale = values.std(axis=0)
+        # The statistics of each column divided by a power of two above its largest |x|: the
+        # scaling is exact, so they are unchanged, yet sums and squares of values near 1e308
+        # cannot overflow (|mean| and std stay below the largest |x|).
+        exponent = np.frexp(np.abs(values).max(axis=0))[1] + 1
+        unit = np.ldexp(values, -exponent)
+        mean = np.ldexp(unit.mean(axis=0), exponent)
+        scale = np.ldexp(unit.std(axis=0), exponent)
         constant = scale <= 10 * np.finfo(np.float64).eps * np.abs(mean)
         scale[constant] = 1.0
         self.mean_ = mean
@@ -88,7 +96,8 @@ class Standardizer:
         X : ndarray or DataFrame of shape (n_samples, n_features_in_)
         """
         values = self._check(X, "X")
-        return self._like(X, (values - self.mean_) / self.scale_)
+        Z = check_no_overflow(self._standardise(values), values, "X", "(X - mean_) / scale_")
+        return self._like(X, Z)
 
     def inverse_transform(self, Z):
         """Return ``Z * scale_ + mean_``: data (e.g. predictions) back in the original units.
@@ -98,7 +107,29 @@ class Standardizer:
         Z : ndarray or DataFrame of shape (n_samples, n_features_in_)
         """
         values = self._check(Z, "Z")
-        return self._like(Z, values * self.scale_ + self.mean_)
+        X = check_no_overflow(self._unstandardise(values), values, "Z", "Z * scale_ + mean_")
+        return self._like(Z, X)
+
+    # Both maps work on halves: halving is exact, so the result is the same wherever the
+    # direct formula is finite, but x/2 - mean_/2 and z/2 * scale_ + mean_/2 cannot overflow
+    # where x - mean_ or z * scale_ would while the result fits.  inf where it does not.
+    def _standardise(self, values: np.ndarray) -> np.ndarray:
+        """``(values - mean_) / scale_``, inf where it overflows (no warning)."""
+        with np.errstate(over="ignore"):
+            Z = np.multiply(values, 0.5)
+            Z -= 0.5 * self.mean_
+            Z /= self.scale_
+            Z *= 2.0
+        return Z
+
+    def _unstandardise(self, values: np.ndarray) -> np.ndarray:
+        """``values * scale_ + mean_``, inf where it overflows (no warning)."""
+        with np.errstate(over="ignore"):
+            X = np.multiply(values, 0.5)
+            X *= self.scale_
+            X += 0.5 * self.mean_
+            X *= 2.0
+        return X
 
     def fit_transform(self, X):
         """Fit on ``X`` and return it transformed."""

@@ -53,6 +53,22 @@ def test_constant_columns_are_centred_not_divided_by_zero():
     np.testing.assert_allclose(scaler.inverse_transform(Z), X, rtol=1e-12, atol=1e-15)
 
 
+def test_values_near_1e308_are_standardised_or_refused():
+    """No overflow where the result fits (x - mean_ and z * scale_ alone would overflow
+    here); a ValueError naming the argument where it does not."""
+    scaler = Standardizer().fit(np.array([[1.6e308, 1e308], [0.0, 1e308]]))
+    np.testing.assert_allclose(scaler.mean_, [0.8e308, 1e308], rtol=1e-15)
+    np.testing.assert_allclose(scaler.scale_, [0.8e308, 1.0], rtol=1e-15)
+    np.testing.assert_allclose(scaler.transform(np.array([[-1.6e308, 1e308]])), [[-3.0, 0.0]],
+                               rtol=1e-15)
+    np.testing.assert_allclose(scaler.inverse_transform(np.array([[-2.5, 0.0]])),
+                               [[-1.2e308, 1e308]], rtol=1e-15)
+    with pytest.raises(ValueError, match=r"X must keep \(X - mean_\) / scale_ finite"):
+        scaler.transform(np.array([[0.0, -1e308]]))
+    with pytest.raises(ValueError, match=r"Z must keep Z \* scale_ \+ mean_ finite"):
+        scaler.inverse_transform(np.array([[3.0, 0.0]]))
+
+
 def test_returns_the_kind_it_was_given():
     frame = pd.DataFrame({"a [m]": [1.0, 2.0, 4.0], "b [s]": [0.0, 1.0, 0.0]}, index=[7, 8, 9])
     scaler = Standardizer()
