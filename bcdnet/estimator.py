@@ -23,7 +23,8 @@ import inspect
 import numpy as np
 
 from ._validation import (as_float_array, check_choice, check_int, check_matrix,
-                          check_probability, check_rng_seed, check_sample_weight)
+                          check_no_overflow, check_probability, check_rng_seed,
+                          check_sample_weight)
 from .datasets import Standardizer
 from .metrics import r2_score
 from .network import Network
@@ -222,11 +223,15 @@ class BCDRegressor:
         """Predictions in the units of ``y``: shape (n_samples,) if ``y`` was 1-D."""
         self._check_fitted()
         X = check_matrix(X, "X", self.n_features_in_)
-        Xs = self.x_scaler_.transform(X)
-        Ys = self.net_.predict(Xs)
-        if self.linear_coef_ is not None:
-            Ys += self._linear(Xs)
-        Y = self.y_scaler_.inverse_transform(Ys)
+        Xs = self.x_scaler_.transform(X)           # a ValueError naming X where it overflows
+        # X far outside the training data (near 1e308) can overflow the linear part and the
+        # units of y: inf (or inf - inf), found once below and refused naming X.
+        with np.errstate(over="ignore", invalid="ignore"):
+            Ys = self.net_.predict(Xs)
+            if self.linear_coef_ is not None:
+                Ys += self._linear(Xs)
+            Y = self.y_scaler_._unstandardise(Ys)
+        Y = check_no_overflow(Y, X, "X", "the predictions")
         return Y[:, 0] if self._y_1d else Y
 
     def score(self, X, y, sample_weight=None) -> float:

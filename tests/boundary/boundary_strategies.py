@@ -30,8 +30,6 @@ def _warned_in(path, *functions):
 
 
 KNOWN_BUGS = {
-    "test_known_bug_regressor_predict_overflows_near_1e308":
-        _warned_in("bcdnet/estimator.py", "_linear"),
     "test_known_bug_group_score_overflows_near_1e300":
         _warned_in("bcdnet/sensitivity.py", "group_score"),
     "test_known_bug_make_cstr_noise_overflows":

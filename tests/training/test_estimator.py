@@ -1,5 +1,7 @@
 """BCDRegressor: the scikit-learn conventions, scaling, early stopping, errors."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -87,6 +89,16 @@ def test_errors_are_clear():
         est.predict(X[:, :2])
     with pytest.raises(ValueError, match="validation_fraction must be below 1"):
         bn.BCDRegressor(validation_fraction=1.0).fit(X, y)
+
+
+def test_predict_far_outside_the_training_data_is_finite_or_refused():
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    est = bn.BCDRegressor(hidden=(3,), max_iter=2, progress=False).fit(X, X.sum(axis=1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert np.isfinite(est.predict(np.full((2, 3), 1e300))).all()
+        with pytest.raises(ValueError, match="X must keep the predictions finite"):
+            est.predict(np.full((2, 3), 1.3e308))      # the linear part overflows
 
 
 def test_metrics_against_direct_formulas():
