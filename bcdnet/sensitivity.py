@@ -52,6 +52,11 @@ the layers below (which the perturbation does not change).
   gradients are close.  ``gauss_newton=True`` uses the Gauss–Newton matrix for
   :math:`\kappa`, which is never negative.
 
+  Both are computed from :math:`u = g / \max|g|` (and :math:`\kappa` through the curvature
+  along :math:`g`, :math:`\kappa / \lVert g \rVert^2 = u^\top H_{\alpha\alpha} u / u^\top u`),
+  so sensitivities near 1e300 overflow nothing: :math:`S_2` stays finite, and an
+  :math:`S_1` beyond the float64 range is inf, without a RuntimeWarning.
+
 A :class:`Sensitivity` describes the network at one point: second-order scores are computed
 lazily, on request, from the network and data it keeps, so it is **stale** once the
 parameters or the scales change (asking it for a new second-order score then raises).
@@ -169,7 +174,7 @@ class Sensitivity:
         self.n_layers = len(net.layers)
         self.method = method
         self.n_hvp = 0
-        self._curvature: dict[tuple, float] = {}     # (first, last, gauss_newton) -> kappa
+        self._curvature: dict[tuple, float] = {}     # (first, last, gauss_newton) -> rho
         self._params = net.params.copy()             # the point this object describes
         self._scales = net.scales.copy()
 
@@ -223,16 +228,24 @@ class Sensitivity:
         order = _check_order(order)
         trust_radius = check_positive(trust_radius, "trust_radius")
         g = self.values[self.net.scale_slices[first].start:self.net.scale_slices[last].stop]
-        gg = float(g @ g)
+        peak = float(np.max(np.abs(g)))
+        if not 0.0 < peak < math.inf:
+            return peak                              # 0 for g = 0; inf or NaN sensitivities
+        # Sensitivities near 1e299 (targets near 1e300) would overflow g @ g: work with
+        # u = g / max|g|, entries in [-1, 1], and Python floats, which never warn.
+        u = g / peak
+        gnorm = peak * math.sqrt(float(u @ u))
         if order == 1:
-            return gg / g.size
-        if gg == 0.0:
-            return 0.0
-        kappa = self._kappa(first, last, bool(gauss_newton))
-        return _cauchy_decrease(math.sqrt(gg), gg, kappa, trust_radius) / g.size
+            return gnorm * (gnorm / g.size)          # inf only where the score itself is
+        rho = self._rayleigh(first, last, u, bool(gauss_newton))
+        return _cauchy_decrease(gnorm, rho, trust_radius) / g.size
 
-    def _kappa(self, first: int, last: int, gauss_newton: bool) -> float:
-        r""":math:`\kappa = v^\top H_{\alpha\alpha} v`, :math:`v = g` on ``first..last``, else 0."""
+    def _rayleigh(self, first: int, last: int, u: np.ndarray, gauss_newton: bool) -> float:
+        r""":math:`\rho = \kappa / \lVert g \rVert^2 = u^\top H_{\alpha\alpha} u / u^\top u`.
+
+        The curvature along :math:`g`, from one HVP with :math:`u = g / \max|g|` on
+        ``first..last`` and 0 elsewhere, which stays finite however large :math:`g` is.
+        """
         key = (first, last, gauss_newton)
         if key not in self._curvature:
             if not (np.array_equal(self.net.params, self._params)
@@ -242,23 +255,25 @@ class Sensitivity:
                                    "bcdnet.sensitivity(net, X, Y) again")
             part = slice(self.net.scale_slices[first].start, self.net.scale_slices[last].stop)
             v = np.zeros_like(self.values)
-            v[part] = self.values[part]
+            v[part] = u
             Hv = self.net.scales_hvp(self.X, self.Y, v, self.sample_weight,
                                      gauss_newton=gauss_newton)
             self.n_hvp += 1
-            self._curvature[key] = float(v[part] @ Hv[part])
+            with np.errstate(over="ignore", invalid="ignore"):   # a curvature beyond float64
+                self._curvature[key] = float(u @ Hv[part]) / float(u @ u)
         return self._curvature[key]
 
 
-def _cauchy_decrease(gnorm: float, gg: float, kappa: float, trust_radius: float) -> float:
+def _cauchy_decrease(gnorm: float, rho: float, trust_radius: float) -> float:
     r"""The model decrease at the Cauchy point, before dividing by :math:`|G|`.
 
-    The interior test :math:`\Delta\kappa > \lVert g \rVert^3` is written without dividing,
-    so nothing overflows; there :math:`\tau < 1`.
+    With :math:`\rho = \kappa / \lVert g \rVert^2`, the curvature along :math:`g`, the step
+    :math:`t = \lVert p_C \rVert = \tau\Delta` is :math:`\lVert g \rVert / \rho` inside the
+    region (:math:`\Delta\rho > \lVert g \rVert`, so :math:`\tau < 1`) and :math:`\Delta` on
+    its boundary, and the decrease is :math:`t \lVert g \rVert - \tfrac12 t^2 \rho`.  Written
+    as products of these factors, nothing overflows unless the decrease itself does (then
+    it is inf).  Python floats, so no RuntimeWarning either.
     """
-    if kappa > 0.0 and trust_radius * kappa > gnorm * gg:
-        tau = gnorm * gg / (trust_radius * kappa)          # interior: the minimiser along -g
-    else:
-        tau = 1.0                                          # on the boundary ||p|| = Delta
-    step = tau * trust_radius                              # ||p_C||
-    return step * gnorm - 0.5 * step * step * kappa / gg
+    if rho > 0.0 and trust_radius * rho > gnorm:
+        return 0.5 * (gnorm / rho) * gnorm                     # interior: t = ||g|| / rho
+    return trust_radius * (gnorm - 0.5 * trust_radius * rho)   # on the boundary: t = Delta

@@ -12,6 +12,7 @@
 """
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -290,9 +291,25 @@ def test_stale_object_refuses_new_second_order_scores():
 def test_boundary_cauchy_decrease_formula_at_large_kappa_has_no_overflow():
     from bcdnet.sensitivity import _cauchy_decrease
 
+    # arguments: ||g||, the curvature along g (kappa / ||g||^2), the radius
     # tiny gradient, huge positive curvature: interior; huge negative: boundary, finite
-    assert math.isfinite(_cauchy_decrease(1e-150, 1e-300, 1e300, 1e-3))
-    assert _cauchy_decrease(1.0, 1.0, -1e300, 1e-3) > 0
+    assert math.isfinite(_cauchy_decrease(1e-150, 1e300, 1e-3))
+    assert math.isfinite(_cauchy_decrease(1e-150, math.inf, 1e-3))
+    assert _cauchy_decrease(1.0, -1e300, 1e-3) > 0
+    # a gradient near 1e300 (kappa would be near 1e600): both cases finite
+    assert math.isfinite(_cauchy_decrease(1e300, 1e300, 1e-3))
+    assert math.isfinite(_cauchy_decrease(1e300, 1.0, 1e-3))
+
+
+def test_scores_of_sensitivities_near_1e300_do_not_overflow():
+    net, X, Y, w = _problem("tanh", seed=4)
+    sens = sensitivity(net, X, Y * 1e300, w)
+    assert 1e290 < sens.max_abs() < 1e305
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert sens.layer_scores(order=1).tolist() == [math.inf] * sens.n_layers
+        second = sens.layer_scores(order=2)
+    assert np.isfinite(second).all() and (second > 0).all()
 
 
 # ----------------------------------------------------------------------------- bad input
