@@ -123,8 +123,9 @@ def check_no_overflow(result: np.ndarray, value, name: str, what: str) -> np.nda
     The caller computes ``result`` with overflow warnings off.
     """
     if not np.isfinite(result).all():
-        raise ValueError(f"{name} must keep {what} finite in float64, got |{name}| up to "
-                         f"{np.max(np.abs(value)):.3g}")
+        given = (f"{name} = {value:.3g}" if np.ndim(value) == 0 else
+                 f"|{name}| up to {np.max(np.abs(value)):.3g}")
+        raise ValueError(f"{name} must keep {what} finite in float64, got {given}")
     return result
 
 

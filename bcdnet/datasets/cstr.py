@@ -29,7 +29,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import check_choice, check_int, check_nonnegative, check_rng_seed
+from .._validation import (check_choice, check_int, check_no_overflow, check_nonnegative,
+                           check_rng_seed)
 from ._base import Dataset
 
 __all__ = ["make_cstr", "cstr_outputs"]
@@ -146,7 +147,8 @@ def make_cstr(n_samples: int = 10_000, design: str = "grid", noise: float = 0.0,
         (\text{noise}\cdot s_j)^2)`, where :math:`s_j` is the standard deviation (ddof=0) of
         the noise-free column in this sample.  Relative, because P spans two orders of
         magnitude while C_A stays below 1.5 mol/L.  The noise is not clipped, so large values
-        can give negative concentrations.  The inputs are exact.
+        can give negative concentrations; noise so large that a target overflows float64
+        (noise beyond about 1e306) raises ``ValueError``.  The inputs are exact.
     seed : int, numpy SeedSequence or Generator, or None, default 0
         Seeds the random design and the noise.  The same seed gives identical data.
 
@@ -177,8 +179,10 @@ def make_cstr(n_samples: int = 10_000, design: str = "grid", noise: float = 0.0,
     C_A, P = cstr_outputs(*inputs.T)
     outputs = np.stack([C_A, P], axis=1)
     if noise > 0:
-        scale = noise * outputs.std(axis=0)
-        outputs = outputs + rng.normal(size=outputs.shape) * scale
+        with np.errstate(over="ignore", invalid="ignore"):   # noise near 1e308: refused below
+            scale = noise * outputs.std(axis=0)
+            outputs = outputs + rng.normal(size=outputs.shape) * scale
+        check_no_overflow(outputs, noise, "noise", "the noisy targets")
         noise_text = (f"additive Gaussian, standard deviation {noise:g} x each output's "
                       f"noise-free standard deviation (C_A: {scale[0]:.4g} mol/L, "
                       f"P: {scale[1]:.4g} mol/min)")

@@ -30,8 +30,6 @@ def _warned_in(path, *functions):
 
 
 KNOWN_BUGS = {
-    "test_known_bug_make_cstr_noise_overflows":
-        _warned_in("bcdnet/datasets/cstr.py", "make_cstr"),
     "test_known_bug_data_home_of_an_unknown_user":
         lambda exc: isinstance(exc, RuntimeError) and "home directory" in str(exc),
 }

@@ -120,6 +120,7 @@ def test_description_documents_the_model_and_its_provenance():
 @pytest.mark.parametrize("kwargs, error, message", [
     ({"design": "sobol"}, ValueError, "valid names are 'grid', 'random'"),
     ({"noise": -0.1}, ValueError, "noise must be non-negative"),
+    ({"noise": 1e308}, ValueError, "noise must keep the noisy targets finite.*got noise = 1e"),
     ({"n_samples": 10.5}, TypeError, "n_samples must be an integer"),
     ({"n_samples": 0, "design": "random"}, ValueError, "n_samples must be at least 1"),
     ({"seed": -1}, ValueError, "seed must be non-negative"),
