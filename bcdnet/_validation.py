@@ -11,6 +11,8 @@ import numbers
 
 import numpy as np
 
+from .backend import asarray, is_host_array, namespace_of, to_numpy
+
 __all__ = [
     "as_float_array",
     "check_matrix",
@@ -29,7 +31,7 @@ __all__ = [
 
 def _describe(value) -> str:
     """A short description of ``value`` for error messages."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) or not is_host_array(value):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
     text = repr(value)
     if len(text) > 60:
@@ -38,7 +40,14 @@ def _describe(value) -> str:
 
 
 def as_float_array(value, name: str, dtype=np.float64) -> np.ndarray:
-    """Convert ``value`` to a floating array, or raise ``TypeError`` naming ``name``."""
+    """Convert ``value`` to a floating array, or raise ``TypeError`` naming ``name``.
+
+    A device array (CuPy, strict) stays in its namespace; anything else becomes NumPy.
+    """
+    if not is_host_array(value):
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must be an array of real numbers, got {_describe(value)}")
+        return value if value.dtype == dtype else value.astype(dtype)
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be an array of numbers, got {_describe(value)}")
     try:
@@ -59,18 +68,26 @@ def as_float_array(value, name: str, dtype=np.float64) -> np.ndarray:
 
 
 def _check_finite(array: np.ndarray, name: str) -> None:
-    if not np.isfinite(array).all():
+    if not namespace_of(array).isfinite(array).all():
+        array = to_numpy(array)
         bad = np.argwhere(~np.isfinite(array))[0]
         raise ValueError(
             f"{name} must be finite, but it holds {array[tuple(bad)]} at index {tuple(bad.tolist())}"
         )
 
 
-def check_matrix(value, name: str, n_columns: int | None = None, dtype=np.float64) -> np.ndarray:
+def _move(array, xp):
+    """``array`` in namespace ``xp`` (None: where it is): the explicit host-device move."""
+    return array if xp is None or namespace_of(array) is xp else asarray(array, xp)
+
+
+def check_matrix(value, name: str, n_columns: int | None = None, dtype=np.float64,
+                 xp=None) -> np.ndarray:
     """Return ``value`` as a finite 2-D float array of shape ``(n_samples, n_columns)``.
 
     A 1-D input is read as one column when ``n_columns`` is 1 or unknown, and as one
-    sample otherwise is refused (the caller must be explicit).
+    sample otherwise is refused (the caller must be explicit).  With ``xp`` (an array
+    namespace) the result is moved there.
     """
     array = as_float_array(value, name, dtype)
     if array.ndim == 1 and n_columns in (None, 1):
@@ -85,13 +102,15 @@ def check_matrix(value, name: str, n_columns: int | None = None, dtype=np.float6
     if n_columns is not None and array.shape[1] != n_columns:
         raise ValueError(f"{name} must have {n_columns} columns, got {array.shape[1]}")
     _check_finite(array, name)
-    return np.ascontiguousarray(array)  # row-major: BLAS and the passes run several times faster
+    array = _move(array, xp)
+    # row-major: BLAS and the passes run several times faster
+    return namespace_of(array).ascontiguousarray(array)
 
 
 def check_targets(value, name: str, n_samples: int, n_outputs: int | None = None,
-                  dtype=np.float64) -> np.ndarray:
+                  dtype=np.float64, xp=None) -> np.ndarray:
     """Return targets as a finite ``(n_samples, n_outputs)`` array; 1-D means one output."""
-    array = check_matrix(value, name, None if n_outputs is None else n_outputs, dtype)
+    array = check_matrix(value, name, None if n_outputs is None else n_outputs, dtype, xp)
     if array.shape[0] != n_samples:
         raise ValueError(
             f"{name} must have as many rows as X ({n_samples}), got {array.shape[0]}"
@@ -99,7 +118,7 @@ def check_targets(value, name: str, n_samples: int, n_outputs: int | None = None
     return array
 
 
-def check_sample_weight(value, n_samples: int, dtype=np.float64) -> np.ndarray | None:
+def check_sample_weight(value, n_samples: int, dtype=np.float64, xp=None) -> np.ndarray | None:
     """Return non-negative, finite sample weights of shape ``(n_samples,)`` with a positive sum."""
     if value is None:
         return None
@@ -113,7 +132,7 @@ def check_sample_weight(value, n_samples: int, dtype=np.float64) -> np.ndarray |
         raise ValueError(f"sample_weight must be non-negative, got minimum {array.min()}")
     if not array.max() > 0:      # the max, not the sum: a sum of weights near 1e308 overflows
         raise ValueError("sample_weight must have a positive sum, got all zeros")
-    return array
+    return _move(array, xp)
 
 
 def check_no_overflow(result: np.ndarray, value, name: str, what: str) -> np.ndarray:
@@ -129,13 +148,13 @@ def check_no_overflow(result: np.ndarray, value, name: str, what: str) -> np.nda
     return result
 
 
-def check_vector(value, name: str, size: int, dtype=np.float64) -> np.ndarray:
-    """Return a finite 1-D float array of length ``size``."""
+def check_vector(value, name: str, size: int, dtype=np.float64, xp=None) -> np.ndarray:
+    """Return a finite 1-D float array of length ``size`` (in namespace ``xp`` if given)."""
     array = as_float_array(value, name, dtype)
     if array.ndim != 1 or array.shape[0] != size:
         raise ValueError(f"{name} must be a 1-D array of length {size}, got shape {array.shape}")
     _check_finite(array, name)
-    return array
+    return _move(array, xp)
 
 
 def _check_real(value, name: str) -> float:

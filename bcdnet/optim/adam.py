@@ -5,9 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_int, check_positive, check_probability
+from ..backend import namespace_of
 from .base import SteppingOptimizer, check_max_iter, check_tolerance
 
 __all__ = ["Adam"]
+
+
+def _size(value) -> int:
+    """Number of entries of an array of any namespace, or of a list."""
+    return value.size if hasattr(value, "size") else np.size(value)
 
 
 class Adam(SteppingOptimizer):
@@ -73,11 +79,12 @@ class Adam(SteppingOptimizer):
         self._g2 = None
 
     def _prepare(self, size):
+        xp = self._xp
         if self.m is None:
-            self.m = np.zeros(size)
-            self.v = np.zeros(size)
-        if self._g2 is None or self._g2.size != size:
-            self._g2 = np.empty(size)
+            self.m = xp.zeros(size)
+            self.v = xp.zeros(size)
+        if self._g2 is None or self._g2.size != size or namespace_of(self._g2) is not xp:
+            self._g2 = xp.empty(size)
 
     def _step(self, x, g):
         beta1, beta2 = self.betas
@@ -85,13 +92,13 @@ class Adam(SteppingOptimizer):
         m, v, g2 = self.m, self.v, self._g2
         m *= beta1                       # m = beta1 m + (1 - beta1) g
         m += (1.0 - beta1) * g
-        np.multiply(g, g, out=g2)        # v = beta2 v + (1 - beta2) g^2
+        self._xp.multiply(g, g, out=g2)  # v = beta2 v + (1 - beta2) g^2
         g2 *= 1.0 - beta2
         v *= beta2
         v += g2
         m_hat = m / (1.0 - beta1 ** self.t)
         v_hat = v / (1.0 - beta2 ** self.t)
-        return x - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        return x - self.lr * m_hat / (self._xp.sqrt(v_hat) + self.eps)
 
     def _state_size(self):
         return None if self.m is None else self.m.size
@@ -106,6 +113,6 @@ class Adam(SteppingOptimizer):
                 raise ValueError("state['m'] and state['v'] must both be None only when t = 0")
             self.reset()
             return
-        m = self._load_vector(state, "m", np.size(state["m"]), allow_none=False)
+        m = self._load_vector(state, "m", _size(state["m"]), allow_none=False)
         v = self._load_vector(state, "v", m.size, allow_none=False)
         self.m, self.v, self.t = m, v, t

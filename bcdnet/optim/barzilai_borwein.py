@@ -135,7 +135,7 @@ class BarzilaiBorwein(Optimizer):
         self._size = x0.size
         max_eval = math.inf if max_eval is None else max_eval
         x, nit, nfev = x0, 0, 1
-        gnorm = float(np.max(np.abs(g)))
+        gnorm = float(abs(g).max())
         if self.step_size is None and gnorm > 0.0:
             self.step_size = self._clip(1.0 / gnorm)
         self.recent_f.append(f)
@@ -150,7 +150,7 @@ class BarzilaiBorwein(Optimizer):
                 break
             d = -self.step_size * g
             gtd = float(g @ d)
-            d_norm, x_norm = float(np.max(np.abs(d))), float(np.max(np.abs(x)))
+            d_norm, x_norm = float(abs(d).max()), float(abs(x).max())
             f_ref = max(self.recent_f)
             t = 1.0
             while True:                                   # non-monotone line search
@@ -166,7 +166,7 @@ class BarzilaiBorwein(Optimizer):
                 f_new, g_new = fun(x_new)
                 nfev += 1
                 f_new = float(f_new)
-                finite = math.isfinite(f_new) and bool(np.isfinite(g_new).all())
+                finite = math.isfinite(f_new) and bool(self._xp.isfinite(g_new).all())
                 if finite and f_new <= f_ref + self.gamma * t * gtd:
                     break
                 if not finite:
@@ -183,7 +183,7 @@ class BarzilaiBorwein(Optimizer):
             self.recent_f.append(f)
             if f < best[1]:
                 best = (x, f, g)
-            gnorm = float(np.max(np.abs(g)))
+            gnorm = float(abs(g).max())
             if callback is not None and callback(snapshot(x, f, g, nit, nfev)):
                 status, message = Status.CALLBACK, "stopped by callback"
         if status != Status.GTOL:      # a converged point is returned as is, else the best

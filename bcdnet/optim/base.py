@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import as_float_array, check_int, check_nonnegative, check_vector
+from ..backend import asarray, is_host_array, namespace_of
 
 __all__ = ["Status", "OptimizeResult", "Optimizer"]
 
@@ -117,9 +118,10 @@ def first_evaluation(fun, x0: np.ndarray, *args) -> tuple[float, np.ndarray]:
     if grad.shape != x0.shape:
         raise ValueError(f"fun returned a gradient of shape {grad.shape} at x0, "
                          f"expected {x0.shape} like x0")
-    if not math.isfinite(f) or not np.isfinite(grad).all():
+    finite = namespace_of(grad).isfinite(grad)
+    if not math.isfinite(f) or not finite.all():
         raise ValueError(f"fun must be finite at x0, got f={f} and "
-                         f"{np.count_nonzero(~np.isfinite(grad))} non-finite gradient entries")
+                         f"{int((~finite).sum())} non-finite gradient entries")
     return f, grad.copy()
 
 
@@ -145,7 +147,7 @@ def _as_float(value) -> float:
 
 def all_finite(f: float, g: np.ndarray) -> bool:
     """The cheap finiteness test of the hot loop: one float and one array."""
-    return math.isfinite(f) and bool(np.isfinite(g).all())
+    return math.isfinite(f) and bool(namespace_of(g).isfinite(g).all())
 
 
 def converged_message(gnorm: float, gtol: float) -> str:
@@ -198,6 +200,7 @@ class Optimizer:
 
     needs_gradient = True
     supports_batches = False
+    _xp = np        # the array namespace of the state: that of the last x0 (None after a load)
     limits: dict = {}
 
     # ---------------------------------------------------------------- public interface
@@ -246,6 +249,10 @@ class Optimizer:
                              f"None (mini-batches are supported by GD and Adam)")
         limits = self._resolve_limits(overrides)
         x0 = check_x0(x0)
+        xp = namespace_of(x0)
+        if xp is not self._xp:        # state loaded, or made on another backend: move it
+            self._xp = xp
+            self._move_state(xp)
         size = self._state_size()
         if size is not None and size != x0.size:
             raise ValueError(f"x0 has {x0.size} entries but the stored state of "
@@ -261,7 +268,7 @@ class Optimizer:
         """Return the state as plain data (arrays, ints, floats, strings, lists); a copy."""
         state = {"optimizer": type(self).__name__}
         for key, value in self._get_state().items():
-            state[key] = value.copy() if isinstance(value, np.ndarray) else value
+            state[key] = value.copy() if _is_array(value) else value
         return state
 
     def load_state_dict(self, state: dict) -> None:
@@ -277,9 +284,10 @@ class Optimizer:
         if state["optimizer"] != type(self).__name__:
             raise ValueError(f"state was saved by {state['optimizer']}, "
                              f"cannot load it into {type(self).__name__}")
-        body = {k: (v.copy() if isinstance(v, np.ndarray) else v)
+        body = {k: (v.copy() if _is_array(v) else v)
                 for k, v in state.items() if k != "optimizer"}
         self._set_state(body)
+        self._xp = None               # moved to the namespace of the next x0 by minimize
 
     def clone(self) -> "Optimizer":
         """A new optimizer of the same class and hyperparameters, with empty state."""
@@ -309,6 +317,12 @@ class Optimizer:
         """Length of the vectors the state is for, or None when the state is empty."""
         raise NotImplementedError
 
+    def _move_state(self, xp) -> None:
+        """Move the state's arrays into namespace ``xp`` (a load, or a change of backend)."""
+        state = self._get_state()
+        if any(_is_array(v) for v in state.values()):
+            self._set_state({k: asarray(v, xp) if _is_array(v) else v for k, v in state.items()})
+
     def _check_limits(self, **values) -> None:
         """Check limits given to ``__init__`` and store them as attributes."""
         for name, value in values.items():
@@ -337,6 +351,11 @@ class Optimizer:
 
 
 _END = object()
+
+
+def _is_array(value) -> bool:
+    """A NumPy array or a device array (CuPy, strict)."""
+    return isinstance(value, np.ndarray) or not is_host_array(value)
 
 
 class SteppingOptimizer(Optimizer):
@@ -378,7 +397,7 @@ class SteppingOptimizer(Optimizer):
         x, nit, nfev = x0, 0, 1
         while True:
             if gtol > 0:
-                gnorm = float(np.max(np.abs(g)))
+                gnorm = float(abs(g).max())
                 if gnorm <= gtol:
                     status, message = Status.GTOL, converged_message(gnorm, gtol)
                     break

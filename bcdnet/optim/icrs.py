@@ -8,6 +8,8 @@ import math
 import numpy as np
 
 from .._validation import as_float_array, check_int, check_positive, check_rng_seed
+from ..backend import asarray
+from .adam import _size
 from .base import (Optimizer, Status, check_optional_limit, first_value, result, snapshot,
                    value_of)
 
@@ -139,10 +141,10 @@ class ICRS(Optimizer):
         return twin
 
     def _start(self, x0):
-        n = x0.size
+        n, xp = x0.size, self._xp
         if self.bounds is not None:
-            lower, upper = (np.broadcast_to(b, (n,)) if b.ndim == 0 or b.size == n else None
-                            for b in self.bounds)
+            lower, upper = (asarray(np.broadcast_to(b, (n,)), xp) if b.ndim == 0 or b.size == n
+                            else None for b in self.bounds)
             if lower is None or upper is None:
                 raise ValueError(f"bounds must be scalars or have {n} entries like x0")
             if ((x0 < lower) | (x0 > upper)).any():
@@ -153,15 +155,15 @@ class ICRS(Optimizer):
         if self.sigma is None:
             if self.sigma0 is None:
                 sigma = (0.1 * (box[1] - box[0]) if box is not None
-                         else 0.1 * np.maximum(np.abs(x0), 1.0))
-                if not np.isfinite(sigma).all():
+                         else 0.1 * xp.maximum(abs(x0), 1.0))
+                if not xp.isfinite(sigma).all():
                     raise ValueError("sigma0 must be given when bounds are infinite")
             else:
                 if np.ndim(self.sigma0) == 1 and np.size(self.sigma0) != n:
                     raise ValueError(f"sigma0 must have {n} entries like x0, "
                                      f"got {np.size(self.sigma0)}")
                 sigma = np.broadcast_to(np.asarray(self.sigma0, dtype=float), (n,))
-            self.sigma = np.array(sigma, dtype=float)
+            self.sigma = xp.array(sigma, dtype=float)   # a copy, moved to x0's namespace
             self.sigma_start = self.sigma.copy()
         return box
 
@@ -172,9 +174,9 @@ class ICRS(Optimizer):
         trace = [f]
         max_eval = math.inf if max_eval is None else max_eval
         max_iter = math.inf if max_iter is None else max_iter
-        rng, sigma = self._rng, self.sigma
+        rng, sigma, xp = self._rng, self.sigma, self._xp
         while True:
-            spread = float(np.max(sigma / self.sigma_start))
+            spread = float((sigma / self.sigma_start).max())
             if spread <= rel_min:
                 status = Status.MIN_SPREAD
                 message = f"converged: largest relative spread {spread:.3g} <= rel_min = {rel_min:.3g}"
@@ -185,9 +187,9 @@ class ICRS(Optimizer):
             if nit >= max_iter:
                 status, message = Status.MAX_ITER, f"stopped: max_iter = {max_iter} trials done"
                 break
-            trial = x + sigma * rng.standard_normal(x.size)
+            trial = x + sigma * asarray(rng.standard_normal(x.size), xp)   # drawn on the host
             if box is not None:
-                np.clip(trial, box[0], box[1], out=trial)
+                xp.clip(trial, box[0], box[1], out=trial)
             f_trial = value_of(fun(trial))
             nfev += 1
             nit += 1
@@ -219,7 +221,7 @@ class ICRS(Optimizer):
                 "rng": self._rng.bit_generator.state}
 
     def _set_state(self, state):
-        sigma = self._load_vector(state, "sigma", np.size(state["sigma"]))
+        sigma = self._load_vector(state, "sigma", _size(state["sigma"]))
         start = self._load_vector(state, "sigma_start", None if sigma is None else sigma.size)
         if (sigma is None) != (start is None):
             raise ValueError("state['sigma'] and state['sigma_start'] must both be set or None")

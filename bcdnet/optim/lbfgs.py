@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .._validation import as_float_array, check_choice, check_int, check_positive
+from ..backend import namespace_of
 from .base import (Optimizer, Status, check_max_iter, check_optional_limit, check_tolerance,
                    converged_message, first_evaluation, result, snapshot)
 from .line_search import strong_wolfe
@@ -132,8 +133,8 @@ class LBFGS(Optimizer):
     def _push(self, x_new, x, g_new, g) -> None:
         """Store the pair of the step just taken, if it passes the curvature check."""
         s, y = self._rows_s[self._head], self._rows_y[self._head]
-        np.subtract(x_new, x, out=s)
-        np.subtract(g_new, g, out=y)
+        self._xp.subtract(x_new, x, out=s)
+        self._xp.subtract(g_new, g, out=y)
         ys, yy = float(y @ s), float(y @ y)
         if ys > _EPS * yy and yy > 0.0:
             self._rho[self._head] = 1.0 / ys
@@ -147,36 +148,38 @@ class LBFGS(Optimizer):
         if self._count == 0:
             return q
         m, rows_s, rows_y, rho = self.history_size, self._rows_s, self._rows_y, self._rho
+        multiply = self._xp.multiply
         order = [(self._head - 1 - j) % m for j in range(self._count)]   # newest first
         alpha = []
         for i in order:
             a = rho[i] * float(rows_s[i] @ q)
             alpha.append(a)
-            np.multiply(rows_y[i], a, out=tmp)
+            multiply(rows_y[i], a, out=tmp)
             q -= tmp
         q *= self._gamma
         for i, a in zip(reversed(order), reversed(alpha)):
             b = rho[i] * float(rows_y[i] @ q)
-            np.multiply(rows_s[i], a - b, out=tmp)
+            multiply(rows_s[i], a - b, out=tmp)
             q += tmp
         return q
 
-    def _allocate(self, size):
-        self._S = np.zeros((self.history_size, size))
-        self._Y = np.zeros((self.history_size, size))
+    def _allocate(self, size, xp):
+        self._S = xp.zeros((self.history_size, size))
+        self._Y = xp.zeros((self.history_size, size))
         self._rows_s, self._rows_y = list(self._S), list(self._Y)   # row views, made once
 
     # ---------------------------------------------------------------- the run
     def _minimize(self, fun, x0, callback, batches, *, max_iter, max_eval, gtol, ftol):
         f, g = first_evaluation(fun, x0)
         n = x0.size
+        xp = self._xp
         if self._S is None:
-            self._allocate(n)
-        tmp = np.empty(n)
+            self._allocate(n, xp)
+        tmp = xp.empty(n)
         x, nit, nfev = x0, 0, 1
         max_eval = math.inf if max_eval is None else max_eval
         status = None
-        gnorm = float(np.max(np.abs(g)))
+        gnorm = float(abs(g).max())
         if gnorm <= gtol or gnorm == 0.0:
             return result(x, f, g, 0, 1, Status.GTOL, converged_message(gnorm, gtol))
 
@@ -184,7 +187,7 @@ class LBFGS(Optimizer):
             x_t = x + t * d
             f_t, g_t = fun(x_t)
             f_t = float(f_t)
-            if not (math.isfinite(f_t) and np.isfinite(g_t).all()):
+            if not (math.isfinite(f_t) and xp.isfinite(g_t).all()):
                 return math.inf, None, math.inf
             return f_t, g_t, float(g_t @ d)
 
@@ -199,7 +202,7 @@ class LBFGS(Optimizer):
                 d = -g
                 gtd = float(g @ d)
             while True:
-                t = self.lr if self._count else min(1.0, 1.0 / float(np.sum(np.abs(g)))) * self.lr
+                t = self.lr if self._count else min(1.0, 1.0 / float(abs(g).sum())) * self.lr
                 if self.line_search is None:
                     f_new, g_new, _ = phi(t)
                     nfev += 1
@@ -209,7 +212,7 @@ class LBFGS(Optimizer):
                                    f"{self.lr:g}; returning the last finite point")
                     break
                 t, f_new, g_new, n_ls, _ = strong_wolfe(
-                    phi, f, g, gtd, t, float(np.max(np.abs(d))), c1=self.c1, c2=self.c2,
+                    phi, f, g, gtd, t, float(abs(d).max()), c1=self.c1, c2=self.c2,
                     max_ls=int(min(self.max_ls, max_eval - nfev)), xtol=self.xtol)
                 nfev += n_ls
                 if t > 0.0 and f_new < f:
@@ -229,7 +232,7 @@ class LBFGS(Optimizer):
             self._push(x_new, x, g_new, g)
             f_old = f
             x, f, g = x_new, f_new, g_new
-            gnorm = float(np.max(np.abs(g)))
+            gnorm = float(abs(g).max())
             if gnorm <= gtol:
                 status, message = Status.GTOL, converged_message(gnorm, gtol)
             elif 0.0 <= f_old - f <= ftol * max(abs(f_old), abs(f), 1.0):
@@ -274,7 +277,7 @@ class LBFGS(Optimizer):
             if array.shape != (k, size) and not (k == 0 and array.size == 0):
                 raise ValueError(f"state[{key!r}] must have shape ({k}, {size}), got {array.shape}")
         self.reset()
-        self._allocate(size)
+        self._allocate(size, namespace_of(s))
         if k:
             self._S[:k], self._Y[:k] = s, y
             self._rho[:k] = [float(v) for v in rho]
