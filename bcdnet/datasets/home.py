@@ -42,7 +42,8 @@ def get_data_home(data_home=None) -> Path:
     TypeError
         If ``data_home`` is not a path.
     FileNotFoundError
-        If the directory does not exist; the message says where the path came from.
+        If the directory does not exist, or its ``~user`` names no known user; the message
+        says where the path came from.
     NotADirectoryError
         If the path exists but is a file.
     """
@@ -56,7 +57,13 @@ def get_data_home(data_home=None) -> Path:
         path, source = Path(os.environ[DATA_ENV_VAR]), f"the {DATA_ENV_VAR} environment variable"
     else:
         path, source = DEFAULT_DATA_HOME, "the default (the project's datasets/ folder)"
-    path = path.expanduser().absolute()
+    try:
+        path = path.expanduser().absolute()
+    except RuntimeError as exc:             # '~nosuchuser', or '~' with no home directory
+        raise FileNotFoundError(
+            f"data directory {path} (from {source}) must be a full path or start with '~' "
+            f"of an existing user; expanding it failed: {exc}"
+        ) from exc
     if not path.exists():
         raise FileNotFoundError(
             f"data directory {path} (from {source}) does not exist; create it, or pass "

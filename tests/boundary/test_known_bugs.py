@@ -1,8 +1,9 @@
 """Minimal reproductions of the bugs the boundary suite found in code owned elsewhere.
 
-Each is a strict xfail naming the file, the input and the exception: it passes once its bug
-is fixed, which strict xfail reports as a failure, so the mark and the matching entry of
-``KNOWN_BUGS`` in boundary_strategies.py can then go.
+An open bug is a strict xfail naming the file, the input and the exception: it passes once
+its bug is fixed, which strict xfail reports as a failure, so the mark and the matching entry
+of ``KNOWN_BUGS`` in boundary_strategies.py can then go.  The test stays, as the guard of the
+fix ("was a known bug").
 """
 
 import warnings
@@ -80,9 +81,7 @@ def test_huge_shell_factor_fits(net):      # was a known bug: OverflowError from
     no_warning_or_value_error(trainer.fit, net.copy(), X, X[:, :2])
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError, reason="bcdnet/datasets/home.py "
-                   "get_data_home: Path.expanduser raises RuntimeError('Could not determine "
-                   "home directory.') for '~nosuchuser'; expected FileNotFoundError/ValueError")
-def test_known_bug_data_home_of_an_unknown_user():
+# was a known bug: get_data_home let Path.expanduser's RuntimeError out for '~nosuchuser'
+def test_data_home_of_an_unknown_user():
     with pytest.raises((ValueError, OSError)):
         load_ccpp(data_home="~nosuchuser_bcdnet", download_if_missing=False)

@@ -183,6 +183,9 @@ def test_data_directory_that_does_not_exist(tmp_path, monkeypatch):
         get_data_home(tmp_path / "file")
     with pytest.raises(TypeError, match="data_home must be a path"):
         get_data_home(3)
+    with pytest.raises(FileNotFoundError, match=r"~nosuchuser_bcdnet/x \(from the data_home "
+                       r"argument\) must be a full path or start with '~' of an existing user"):
+        get_data_home("~nosuchuser_bcdnet/x")           # Path.expanduser: RuntimeError
 
 
 def test_data_home_precedence(tmp_path, monkeypatch):
