@@ -19,6 +19,8 @@ import os
 
 import numpy as np
 
+from .backend import is_host_array, to_numpy
+
 __all__ = ["write_checkpoint", "read_checkpoint", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "bcdnet-checkpoint"
@@ -26,10 +28,10 @@ FORMAT_VERSION = 1
 
 
 def _flatten(value, arrays: dict, name: str):
-    """JSON-able copy of ``value`` with arrays moved into ``arrays``."""
-    if isinstance(value, np.ndarray):
+    """JSON-able copy of ``value`` with arrays moved into ``arrays`` (device arrays: host copies)."""
+    if isinstance(value, np.ndarray) or not is_host_array(value):
         key = f"a{len(arrays)}"
-        arrays[key] = value
+        arrays[key] = to_numpy(value)
         return {"__array__": key}
     if isinstance(value, dict):
         return {str(k): _flatten(v, arrays, f"{name}.{k}") for k, v in value.items()}

@@ -38,6 +38,7 @@ import warnings
 import numpy as np
 
 from .activations import ACTIVATIONS
+from .backend import to_numpy
 from .datasets import Standardizer
 from .estimator import BCDRegressor
 from .layers import INITIALIZERS, Dense
@@ -92,7 +93,7 @@ def save(obj, path) -> None:
     header = {"format": FORMAT, "format_version": FORMAT_VERSION,
               "bcdnet_version": str(getattr(bcdnet, "__version__", "unknown")),
               "kind": "network" if obj is net else "bcd_regressor", **_describe_network(net)}
-    arrays = {"params": net.params, "scales": net.scales}
+    arrays = {"params": to_numpy(net.params), "scales": to_numpy(net.scales)}   # host copies
     if obj is not net:
         header["estimator"] = _describe_estimator(obj, arrays)
     for name, array in arrays.items():

@@ -15,13 +15,19 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import as_float_array, check_sample_weight
+from .backend import is_host_array, to_numpy
 
 __all__ = ["r2_score", "mean_squared_error", "mean_absolute_error", "root_mean_squared_error"]
 
 
+def _host(value):
+    """Metrics are computed on the host: device arrays (a CuPy network's predictions) are copied."""
+    return value if is_host_array(value) else to_numpy(value)
+
+
 def _prepare(y_true, y_pred, sample_weight):
-    y_true = as_float_array(y_true, "y_true")
-    y_pred = as_float_array(y_pred, "y_pred")
+    y_true = as_float_array(_host(y_true), "y_true")
+    y_pred = as_float_array(_host(y_pred), "y_pred")
     if y_true.ndim == 1:
         y_true = y_true[:, None]
     if y_pred.ndim == 1:
@@ -31,7 +37,7 @@ def _prepare(y_true, y_pred, sample_weight):
                          f"and {y_pred.shape}")
     if y_true.shape[0] == 0:
         raise ValueError("y_true must hold at least one sample")
-    w = check_sample_weight(sample_weight, y_true.shape[0])
+    w = check_sample_weight(_host(sample_weight), y_true.shape[0])
     w = np.ones(y_true.shape[0]) if w is None else w / w.max()   # the sum of 1e308s overflows
     return y_true, y_pred, w / w.sum()
 

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .backend import to_numpy
+
 __all__ = ["CheckReport", "check_grad", "check_hvp"]
 
 
@@ -119,11 +121,11 @@ def check_grad(fun, x, h: float = 1e-5, tol: float = 1e-7, floor: float | None =
     -------
     CheckReport
     """
-    x = np.array(x, dtype=np.float64)
+    x = np.array(to_numpy(x), dtype=np.float64)
     f0, g = fun(x.copy())
     if floor is None:
         floor = max(1e-3 * abs(float(f0)), 1e-12)
-    g = np.array(g, dtype=np.float64)
+    g = np.array(to_numpy(g), dtype=np.float64)
     fd = np.empty_like(x)
     for i in range(x.size):
         xi = x[i]
@@ -162,14 +164,14 @@ def check_hvp(grad, hvp, x, v=None, u=None, eps: float = 1e-5, tol: float = 1e-6
     CheckReport
         ``extra["symmetry"]`` holds the symmetry error and its tolerance.
     """
-    x = np.array(x, dtype=np.float64)
+    x = np.array(to_numpy(x), dtype=np.float64)
     rng = np.random.default_rng(seed)
-    v = rng.standard_normal(x.size) if v is None else np.asarray(v, dtype=np.float64)
-    u = rng.standard_normal(x.size) if u is None else np.asarray(u, dtype=np.float64)
-    Hv = np.array(hvp(x.copy(), v), dtype=np.float64)
-    Hu = np.array(hvp(x.copy(), u), dtype=np.float64)
-    fd = (np.asarray(grad(x + eps * v), dtype=np.float64)
-          - np.asarray(grad(x - eps * v), dtype=np.float64)) / (2 * eps)
+    v = rng.standard_normal(x.size) if v is None else np.asarray(to_numpy(v), dtype=np.float64)
+    u = rng.standard_normal(x.size) if u is None else np.asarray(to_numpy(u), dtype=np.float64)
+    Hv = np.array(to_numpy(hvp(x.copy(), v)), dtype=np.float64)
+    Hu = np.array(to_numpy(hvp(x.copy(), u)), dtype=np.float64)
+    fd = (np.asarray(to_numpy(grad(x + eps * v)), dtype=np.float64)
+          - np.asarray(to_numpy(grad(x - eps * v)), dtype=np.float64)) / (2 * eps)
     denominator = (np.linalg.norm(u) * np.linalg.norm(Hv)
                    + np.linalg.norm(v) * np.linalg.norm(Hu))
     symmetry = abs(float(u @ Hv) - float(v @ Hu)) / max(denominator, floor)
