@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._gemm import matmul_into
 from ._validation import check_choice, check_int
 from .activations import Activation, Identity, get_activation
 
@@ -178,7 +179,7 @@ class Dense(Layer):
         n, dtype = A_prev.shape[0], self.W.dtype
         cache.A_prev = A_prev
         Z = cache.buffer("Z", (n, self.n_out), dtype)
-        np.matmul(A_prev, self.W, out=Z)
+        matmul_into(A_prev, self.W, Z)
         Z += self.b
         H = self.activation.f(Z, out=cache.buffer("H", Z.shape, dtype))
         cache.D1 = None  # sigma'(Z), computed on first need by backward or r_forward
@@ -232,11 +233,11 @@ class Dense(Layer):
             np.matmul(ones, tmp, out=grad_scales)
         if grad is not None:
             n_w = self.n_in * self.n_out
-            np.matmul(cache.A_prev.T, dZ, out=grad[:n_w].reshape(self.n_in, self.n_out))
+            matmul_into(cache.A_prev.T, dZ, grad[:n_w].reshape(self.n_in, self.n_out))
             np.matmul(ones, dZ, out=grad[n_w:])
         if not need_input_grad:
             return None
-        return np.matmul(dZ, self.W.T, out=cache.buffer("dA_prev", cache.A_prev.shape, dZ.dtype))
+        return matmul_into(dZ, self.W.T, cache.buffer("dA_prev", cache.A_prev.shape, dZ.dtype))
 
     # ------------------------------------------------------------------ R-passes
     def _split(self, V):
@@ -266,11 +267,11 @@ class Dense(Layer):
         if RA_prev is not None or V is not None:
             RZ = cache.buffer("RZ", Z.shape, Z.dtype)
             if RA_prev is not None:
-                np.matmul(RA_prev, self.W, out=RZ)
+                matmul_into(RA_prev, self.W, RZ)
                 if V is not None:
-                    RZ += np.matmul(cache.A_prev, VW, out=cache.buffer("tmp", Z.shape, Z.dtype))
+                    matmul_into(cache.A_prev, VW, RZ, accumulate=True)
             else:
-                np.matmul(cache.A_prev, VW, out=RZ)
+                matmul_into(cache.A_prev, VW, RZ)
             if V is not None:
                 RZ += Vb
         cache.RZ = RZ
@@ -347,17 +348,16 @@ class Dense(Layer):
         if hv is not None:
             n_w = self.n_in * self.n_out
             hv_W = hv[:n_w].reshape(self.n_in, self.n_out)
-            np.matmul(cache.A_prev.T, RdZ, out=hv_W)
+            matmul_into(cache.A_prev.T, RdZ, hv_W)
             if cache.RA_prev is not None:
-                hv_W += np.matmul(cache.RA_prev.T, dZ, out=cache.buffer(
-                    "tmp_w", hv_W.shape, Z.dtype))
+                matmul_into(cache.RA_prev.T, dZ, hv_W, accumulate=True)
             np.matmul(ones, RdZ, out=hv[n_w:])
         if not need_input_grad:
             return None
-        shape = cache.A_prev.shape
-        RdA_prev = np.matmul(RdZ, self.W.T, out=cache.buffer("RdA_prev", shape, Z.dtype))
+        RdA_prev = matmul_into(RdZ, self.W.T, cache.buffer("RdA_prev", cache.A_prev.shape,
+                                                           Z.dtype))
         if V is not None:
-            RdA_prev += np.matmul(dZ, VW.T, out=cache.buffer("tmp_prev", shape, Z.dtype))
+            matmul_into(dZ, VW.T, RdA_prev, accumulate=True)
         return RdA_prev
 
 

@@ -45,6 +45,25 @@ def machine_description() -> str:
     return "\n".join(lines)
 
 
+def median_times(fns: dict, repeats: int = 20, warmup: int = 2) -> dict:
+    """Median wall time in seconds of each callable in ``fns``, measured interleaved.
+
+    Every round calls each function once, in turn, so a change of load on a shared machine
+    (a job starting on the other core) hits every function alike and ratios between them
+    stay fair; timing one function's repeats after another's does not have that property.
+    """
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def median_time(fn, repeats: int = 20, warmup: int = 2) -> float:
     """Median wall time of ``fn()`` in seconds over ``repeats`` calls after ``warmup`` calls."""
     for _ in range(warmup):

@@ -21,7 +21,7 @@ import numpy as np
 
 import bcdnet as bn
 from bcdnet._threads import blas_threads
-from benchmarks._machine import machine_description, median_time
+from benchmarks._machine import machine_description, median_times
 
 RESULTS = Path(__file__).resolve().parent / "results"
 THREADS = 1
@@ -97,12 +97,16 @@ def measure(name, sizes, n, repeats, seed=0) -> dict:
     obj = net.block_objective(len(net.layers) - 2, X, Y)   # last hidden layer
     x = obj.x0()
     row = {"network": name, "N": n, "n_params": net.n_params}
-    row["bcdnet_loss_grad_ms"] = 1e3 * median_time(lambda: net.loss_grad(X, Y), repeats)
-    row["bcdnet_hvp_ms"] = 1e3 * median_time(lambda: net.hvp(X, Y, v), repeats)
-    row["bcdnet_block_grad_ms"] = 1e3 * median_time(lambda: obj(x), repeats)
+    fns = {"bcdnet_loss_grad_ms": lambda: net.loss_grad(X, Y),
+           "bcdnet_hvp_ms": lambda: net.hvp(X, Y, v),
+           "bcdnet_block_grad_ms": lambda: obj(x)}
     for peer, make in (("torch", torch_loss_grad), ("sklearn", sklearn_loss_grad)):
         fn = make(net, X, Y)
-        row[f"{peer}_loss_grad_ms"] = (1e3 * median_time(fn, repeats)) if fn else float("nan")
+        if fn is None:
+            row[f"{peer}_loss_grad_ms"] = float("nan")
+        else:
+            fns[f"{peer}_loss_grad_ms"] = fn
+    row.update({name: 1e3 * t for name, t in median_times(fns, repeats).items()})
     return row
 
 
@@ -114,7 +118,8 @@ def report(rows, repeats) -> str:
         "# Core engine throughput",
         "",
         f"Median of {repeats} calls each, float64, tanh hidden layers, random data; all "
-        "columns measured in the same run, every library on "
+        "columns measured in the same run, interleaved (each round calls every function "
+        "once, so load changes on the machine hit all alike), every library on "
         f"{THREADS} thread(s) (NumPy's BLAS via threadpoolctl, torch.set_num_threads).  "
         "Ratios below 1 mean bcdnet is faster.",
         "",
@@ -135,8 +140,10 @@ def report(rows, repeats) -> str:
     lines += [
         "",
         "How the numbers are reached: activations, deltas and R-pass arrays live in per-layer "
-        "buffers reused across calls; weight gradients are written by `matmul(..., out=)` "
-        "straight into the flat gradient; column sums are BLAS products with a ones vector; "
+        "buffers reused across calls; weight gradients are written by BLAS straight into the "
+        "flat gradient; sums of two products (the R-passes) accumulate in one `gemm` call "
+        "(`bcdnet/_gemm.py`) instead of a temporary and an add; column sums are BLAS "
+        "products with a ones vector; "
         "the Hessian-vector product runs each layer's R-pass right behind its ordinary pass "
         "and keeps σ'(Z) from one to the other; a block objective caches the frozen prefix "
         "and skips weight-gradient products above the block.",
