@@ -190,11 +190,10 @@ class BCDRun:
         if resume_from is not None:
             self.restore(read_checkpoint(resume_from))
         else:
-            if t.icrs_init:
+            self._record_start()
+            if t.icrs_init and self.stop is None:
                 self._icrs_initialise()
                 self.last_good = net.params.copy()
-            if self.val is not None:
-                self._consider(net.loss_value(*self.val))   # the start is a candidate
         progress = Progress(t.max_iter, enabled=t.progress)
         saving = t.checkpoint is not None
         self._saved = self.snapshot() if saving else None
@@ -226,6 +225,27 @@ class BCDRun:
             net.params[:] = self.best_params
         return self.rows, self.stop, self.best_it, (self.best_val if self.val else None)
 
+    def _record_start(self):
+        """Iteration 0: the losses of the initial parameters (a candidate for the best
+        validation loss).  A non-finite training loss ends the run here: no optimizer can
+        start from it, and the parameters stay as they were."""
+        train_loss = self.net.loss_value(self.X, self.Y, self.w)
+        val_loss = self.net.loss_value(*self.val) if self.val is not None else math.nan
+        row = dict.fromkeys(HISTORY_COLUMNS, math.nan)
+        row.update(iteration=0, block=None, n_rows=int(self.X.shape[0]),
+                   selector=json.dumps({"strategy": "start"}), scores=None,
+                   train_loss=float(train_loss), val_loss=float(val_loss), nit=0, nfev=0,
+                   accepted=True, optimizer_message="starting point (initial parameters)",
+                   cpu_s=time.process_time() - self.cpu0,
+                   wall_s=time.perf_counter() - self.wall0)
+        self.rows.append(row)
+        if not math.isfinite(train_loss):
+            self.stop = (f"non-finite loss at the start: the initial parameters give a "
+                         f"training loss of {train_loss} (data too large for float64?); "
+                         f"nothing was trained")
+        elif self.val is not None:
+            self._consider(val_loss)
+
     def _icrs_initialise(self):
         """Paper B's BCD-ICRS: a derivative-free search over all parameters before BCD."""
         net = self.net
@@ -237,6 +257,8 @@ class BCDRun:
         obj.set(res.x if np.isfinite(res.fun) else x0)
         train_loss = net.loss_value(self.X, self.Y, self.w)
         val_loss = net.loss_value(*self.val) if self.val is not None else math.nan
+        if self.val is not None:
+            self._consider(val_loss)
         record = {"strategy": "icrs_init", "evaluations": int(res.nfev)}
         self.rows.append(self._row(0, block, obj.X.shape[0],
                                    _Selected(0, len(net.layers) - 1, record),

@@ -19,8 +19,9 @@ Stopping rules, each reported in ``TrainResult.stop_reason``: the iteration budg
 tolerance (relative decrease of the training loss over the last ``n_blocks`` iterations below
 ``tol``); the sensitivity tolerance (``max |s| <`` ``sensitivity_tol``, by default 10 × the
 optimizer's gradient tolerance, Paper B); patience on the validation loss (the best
-parameters are restored); a callback; and divergence (a non-finite loss: the last finite
-parameters are restored).
+parameters are restored); a callback; divergence (a non-finite loss: the last finite
+parameters are restored); and a non-finite loss at the start (e.g. data near 1e300), where
+nothing is trained and the parameters are left as they were.
 
 On full batches a visit whose result is worse than its start is rejected (the block keeps
 its old parameters), so with a deterministic optimizer the training loss never increases.
@@ -51,7 +52,11 @@ class TrainResult:
     net : Network
         The trained network (the same object that was passed to ``fit``).
     history : pandas.DataFrame
-        One row per BCD iteration: ``iteration``, ``block``, ``first``, ``last``,
+        Row 0 is the starting point (``iteration`` 0, ``selector`` ``{"strategy": "start"}``,
+        no block: ``block``, ``first``, ``last`` and ``grad_inf`` empty, ``nit`` = ``nfev`` = 0)
+        with the training and validation loss of the initial parameters; with ``icrs_init``
+        the ICRS initialisation follows as a second row of iteration 0.  Then one row per
+        BCD iteration: ``iteration``, ``block``, ``first``, ``last``,
         ``selector`` (JSON record of why the block was chosen), ``scores``, ``train_loss``,
         ``val_loss``, ``grad_inf`` (the block gradient's ∞-norm after the visit),
         ``sensitivity_inf``, ``nit``, ``nfev``, ``accepted``, ``optimizer_message``,

@@ -150,9 +150,9 @@ def test_train_on_csv_writes_model_history_metrics_and_plots(csv_file, tmp_path,
     printed = capsys.readouterr().out
     assert "toy: 160 training and 40 test rows" in printed and "R²" in printed
     history = pd.read_csv(out / "history.csv")
-    assert 1 <= len(history) <= 6 and {"train_loss", "cpu_s", "first"} <= set(history)
+    assert 2 <= len(history) <= 7 and {"train_loss", "cpu_s", "first"} <= set(history)
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["iterations"] == len(history)
+    assert metrics["iterations"] == len(history) - 1        # row 0 is the starting point
     assert -1.0 < metrics["test_r2"] <= 1.0 and metrics["test_mse"] > 0
     net = bio.load(out / "model.npz")
     assert net.sizes == [2, 6, 6, 1]

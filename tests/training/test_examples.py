@@ -61,4 +61,4 @@ def test_largest_gradient_norm_selector_picks_the_argmax():
     norms = [np.linalg.norm(s) for s in sens.by_layer]
     assert sel.first == sel.last == int(np.argmax(norms))
     result = bn.Trainer("lbfgs", extending.LargestGradientNorm(), max_iter=5).fit(net, X, Y)
-    assert len(result.history) == 5
+    assert result.n_iter == 5

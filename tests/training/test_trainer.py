@@ -1,6 +1,7 @@
 """The Trainer: equivalences, monotonicity, determinism, the frozen prefix, stops."""
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -17,6 +18,11 @@ def regression(n=200, n_in=3, seed=0):
     return X, Y
 
 
+def visits(result):
+    """The history rows of BCD iterations (without iteration 0, the starting point)."""
+    return result.history[result.history["iteration"] > 0]
+
+
 def test_all_layers_with_gd_is_plain_gradient_descent():
     X, Y = regression()
     net = bn.Network.mlp([3, 6, 6, 2], seed=1)
@@ -24,7 +30,9 @@ def test_all_layers_with_gd_is_plain_gradient_descent():
     lr, steps = 0.05, 30
     trainer = bn.Trainer(GD(lr=lr), AllLayers(), max_iter=steps, inner_max_iter=1, tol=0,
                          sensitivity_tol=None)
-    losses = trainer.fit(net, X, Y).history["train_loss"].to_numpy()
+    result = trainer.fit(net, X, Y)
+    assert result.history["train_loss"].iloc[0] == reference.loss_value(X, Y)
+    losses = visits(result)["train_loss"].to_numpy()
     p = reference.params.copy()
     for k in range(steps):                        # textbook full-batch gradient descent
         p = p - lr * reference.loss_grad(X, Y)[1]
@@ -40,9 +48,38 @@ def test_training_loss_never_increases_on_full_batches(optimizer):
     f0 = net.loss_value(X, Y)
     result = bn.Trainer(optimizer, RandomLayer(), max_iter=40, inner_max_iter=5, tol=0,
                         seed=3).fit(net, X, Y)
-    losses = np.r_[f0, result.history["train_loss"].to_numpy()]
+    losses = result.history["train_loss"].to_numpy()        # from iteration 0, the start
+    assert losses[0] == f0
     assert np.all(np.diff(losses) <= 0.0)
     assert losses[-1] < 0.9 * f0
+
+
+def test_iteration_0_is_the_starting_point():
+    X, Y = regression(n=100, seed=14)
+    Xv, Yv = regression(n=50, seed=15)
+    net = bn.Network.mlp([3, 5, 5, 2], seed=14)
+    f0, v0 = net.loss_value(X, Y), net.loss_value(Xv, Yv)
+    result = bn.Trainer("lbfgs", "forward", max_iter=3, tol=0).fit(net, X, Y,
+                                                                validation=(Xv, Yv))
+    start = result.history.iloc[0]
+    assert list(result.history["iteration"]) == [0, 1, 2, 3] and result.n_iter == 3
+    assert (start["train_loss"], start["val_loss"]) == (f0, v0)
+    assert start[["block", "first", "last", "grad_inf"]].isna().all()
+    assert json.loads(start["selector"]) == {"strategy": "start"}
+    assert (start["nit"], start["nfev"], start["n_rows"]) == (0, 0, 100)
+
+
+@pytest.mark.parametrize("selector", ["all", "most_sensitive"])
+def test_a_non_finite_loss_at_the_start_ends_the_run_cleanly(selector):
+    X, Y = regression(n=40, seed=16)
+    net = bn.Network.mlp([3, 4, 2], seed=16)
+    start = net.params.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        result = bn.Trainer("lbfgs", selector, icrs_init=20).fit(net, X, Y * 1e300)
+    assert result.stop_reason.startswith("non-finite loss at the start"), result.stop_reason
+    assert result.n_iter == 0 and result.history["train_loss"].iloc[0] == np.inf
+    np.testing.assert_array_equal(net.params, start)
 
 
 def _history_without_timings(result):
@@ -90,8 +127,8 @@ def test_layers_below_the_block_are_never_recomputed(forward_calls):
     calls = forward_calls(net)
     result = bn.Trainer(LBFGS(max_iter=10), LastHidden(), max_iter=6, tol=0,
                         sensitivity_tol=None).fit(net, X, Y)
-    assert set(result.history["block"]) == {"hidden 4"}
-    assert calls[:3] == [1, 1, 1]            # the frozen prefix, computed once for the run
+    assert set(visits(result)["block"]) == {"hidden 4"}
+    assert calls[:3] == [2, 2, 2]            # the start's loss; the frozen prefix, once
     assert calls[3] > 6 * 10
 
 
@@ -117,7 +154,7 @@ def test_divergence_stops_with_finite_parameters():
     result = bn.Trainer(GD(lr=1e200), RandomLayer(), max_iter=20, inner_max_iter=3, tol=0,
                         sensitivity_tol=None).fit(net, X, Y)
     assert np.all(np.isfinite(net.params))
-    assert "non-finite" in result.stop_reason or len(result.history) == 20
+    assert "non-finite" in result.stop_reason or result.n_iter == 20
 
 
 def test_callback_sees_rows_and_can_stop():
@@ -142,7 +179,7 @@ def test_sensitivity_tolerance_stops_at_a_stationary_point():
     Y = net.predict(X)                       # already a perfect fit: dE/dalpha = 0
     result = bn.Trainer("lbfgs", "most_sensitive", sensitivity_tol=1e-8).fit(net, X, Y)
     assert result.stop_reason.startswith("sensitivity tolerance")
-    assert len(result.history) == 0
+    assert result.n_iter == 0 and len(result.history) == 1      # only the starting point
 
 
 def test_mini_batch_adam_lowers_the_loss():
@@ -152,14 +189,14 @@ def test_mini_batch_adam_lowers_the_loss():
     result = bn.Trainer(Adam(lr=1e-2), "ping_pong", max_iter=10, batch_size=50, epochs=2,
                         tol=0).fit(net, X, Y)
     assert result.history["train_loss"].iloc[-1] < 0.7 * f0
-    assert (result.history["nit"] == 16).all()
+    assert (visits(result)["nit"] == 16).all()
 
 
 def test_batch_shell_uses_subsets_of_1_1_times_the_parameters():
     X, Y = regression(n=500, seed=13)
     net = bn.Network.mlp([3, 6, 2], seed=13)            # 38 parameters -> 42 rows
     result = bn.Trainer("lbfgs", "random", max_iter=5, batch_shell=True, tol=0).fit(net, X, Y)
-    assert (result.history["n_rows"] == int(np.ceil(1.1 * net.n_params))).all()
+    assert (visits(result)["n_rows"] == int(np.ceil(1.1 * net.n_params))).all()
 
 
 def test_bad_arguments_name_what_is_wrong():
