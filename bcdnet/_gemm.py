@@ -22,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import blas
 
+from .backend import namespace_of
+
 __all__ = ["matmul_into"]
 
 _GEMM = {np.dtype(np.float64): blas.dgemm, np.dtype(np.float32): blas.sgemm}
@@ -70,4 +72,4 @@ def matmul_into(A, B, out, accumulate: bool = False):
     if accumulate:
         out += A @ B
         return out
-    return np.matmul(A, B, out=out)
+    return namespace_of(out).matmul(A, B, out=out)   # CuPy and strict arrays come here

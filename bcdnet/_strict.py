@@ -91,7 +91,8 @@ def _refuse(what: str) -> None:
     """Raise if library code is asking; return (allow) when a test is."""
     frame = _library_frame()
     if frame is not None:
-        where = f"{os.path.relpath(frame.f_code.co_filename, os.path.dirname(_HERE))}:{frame.f_lineno}"
+        path = os.path.relpath(frame.f_code.co_filename, os.path.dirname(_HERE))
+        where = f"{path}:{frame.f_lineno}"
         raise ImplicitConversionError(
             f"{what} at {where}: implicit conversion between a strict (device) array and "
             f"NumPy is not allowed, as in CuPy; use the array's namespace (xp), or move "

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_choice, check_nonnegative
+from .backend import namespace_of
 
 __all__ = [
     "Activation",
@@ -84,7 +85,7 @@ class Activation:
 
 
 def _out(z, out):
-    return np.empty_like(z) if out is None else out
+    return namespace_of(z).empty_like(z) if out is None else out
 
 
 class Identity(Activation):
@@ -99,7 +100,7 @@ class Identity(Activation):
     def f(self, z, out=None):
         if out is None:
             return z.copy()
-        np.copyto(out, z)
+        out[...] = z
         return out
 
     def df(self, z, h=None, out=None):
@@ -123,26 +124,28 @@ class Tanh(Activation):
     name = "tanh"
 
     def f(self, z, out=None):
-        return np.tanh(z, out=out)
+        return namespace_of(z).tanh(z, out=out)
 
     def df(self, z, h=None, out=None):
-        h = np.tanh(z) if h is None else h
-        out = np.multiply(h, h, out=out)
-        return np.subtract(1.0, out, out=out)
+        xp = namespace_of(z)
+        h = xp.tanh(z) if h is None else h
+        out = xp.multiply(h, h, out=out)
+        return xp.subtract(1.0, out, out=out)
 
     def d2f(self, z, h=None, out=None, d1=None):
-        h = np.tanh(z) if h is None else h
+        xp = namespace_of(z)
+        h = xp.tanh(z) if h is None else h
         if d1 is None:
             out = self.df(z, h, out=out)
             out *= h
         else:
-            out = np.multiply(d1, h, out=out)
+            out = xp.multiply(d1, h, out=out)
         out *= -2.0
         return out
 
     def d2f_over_df(self, z, h, out=None):
         """:math:`\\sigma''/\\sigma' = -2h`."""
-        return np.multiply(h, -2.0, out=out)
+        return namespace_of(h).multiply(h, -2.0, out=out)
 
 
 class Sigmoid(Activation):
@@ -160,29 +163,33 @@ class Sigmoid(Activation):
     name = "sigmoid"
 
     def f(self, z, out=None):
-        out = np.abs(z, out=out)
-        np.negative(out, out=out)
-        np.exp(out, out=out)                       # t = exp(-|z|)
-        np.divide(out, out + 1.0, out=out)         # t / (1 + t) = sigma(-|z|)
-        np.subtract(1.0, out, out=out, where=z >= 0)
+        xp = namespace_of(z)
+        out = xp.abs(z, out=out)
+        xp.negative(out, out=out)
+        xp.exp(out, out=out)                       # t = exp(-|z|)
+        xp.divide(out, out + 1.0, out=out)         # t / (1 + t) = sigma(-|z|)
+        if xp is np:
+            np.subtract(1.0, out, out=out, where=z >= 0)
+        else:                                      # CuPy's ufuncs take no where=
+            xp.copyto(out, 1.0 - out, where=z >= 0)
         return out
 
     def df(self, z, h=None, out=None):
         h = self.f(z) if h is None else h
-        out = np.subtract(1.0, h, out=out)
+        out = namespace_of(h).subtract(1.0, h, out=out)
         out *= h
         return out
 
     def d2f(self, z, h=None, out=None, d1=None):
         h = self.f(z) if h is None else h
-        out = np.multiply(h, -2.0, out=out)
+        out = namespace_of(h).multiply(h, -2.0, out=out)
         out += 1.0
         out *= self.df(z, h) if d1 is None else d1
         return out
 
     def d2f_over_df(self, z, h, out=None):
         """:math:`\\sigma''/\\sigma' = 1 - 2h`."""
-        out = np.multiply(h, -2.0, out=out)
+        out = namespace_of(h).multiply(h, -2.0, out=out)
         out += 1.0
         return out
 
@@ -211,14 +218,15 @@ class LeakyReLU(Activation):
         self.negative_slope = check_nonnegative(negative_slope, "negative_slope")
 
     def f(self, z, out=None):
+        xp = namespace_of(z)
         if self.negative_slope == 0.0:
-            return np.maximum(z, 0.0, out=out)
-        out = np.multiply(z, self.negative_slope, out=out)
-        return np.maximum(z, out, out=out) if self.negative_slope <= 1 else np.minimum(z, out, out=out)
+            return xp.maximum(z, 0.0, out=out)
+        out = xp.multiply(z, self.negative_slope, out=out)
+        return xp.maximum(z, out, out=out) if self.negative_slope <= 1 else xp.minimum(z, out, out=out)
 
     def df(self, z, h=None, out=None):
         out = _out(z, out)
-        np.greater(z, 0.0, out=out, casting="unsafe")
+        namespace_of(z).greater(z, 0.0, out=out, casting="unsafe")
         if self.negative_slope != 0.0:
             out *= 1.0 - self.negative_slope
             out += self.negative_slope

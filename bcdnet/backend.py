@@ -172,7 +172,7 @@ def is_host_array(array) -> bool:
 
 
 def set_backend(backend) -> None:
-    """Set the default backend of networks built from now on (``"numpy"``, ``"cupy"``, ``"strict"``).
+    """Set the default backend (``"numpy"``, ``"cupy"``, ``"strict"``) of networks built from now on.
 
     The name is checked now: ``set_backend("cupy")`` without CuPy raises at once.
     """
@@ -181,7 +181,7 @@ def set_backend(backend) -> None:
 
 
 def get_backend() -> str:
-    """The default backend's name: set by :func:`set_backend`, else ``BCDNET_BACKEND``, else numpy."""
+    """The default backend's name: from :func:`set_backend`, else ``BCDNET_BACKEND``, else numpy."""
     global _default_name
     if _default_name is None:
         name = os.environ.get("BCDNET_BACKEND", "").strip() or "numpy"

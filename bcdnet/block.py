@@ -22,6 +22,7 @@ import numpy as np
 
 from . import passes
 from ._validation import check_vector
+from .backend import asarray
 from .network import Block, Network, curvature_product, evaluate, quiet_overflow
 
 __all__ = ["BlockObjective"]
@@ -55,7 +56,7 @@ class BlockObjective:
         self.net, self.block = net, block
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
         self.n_prefix_evaluations = 0
-        self._prefix_tape = passes.Tape(len(net.layers))
+        self._prefix_tape = passes.Tape(len(net.layers), net.xp)
         self._tapes: dict[int, passes.Tape] = {}
         self._prefix_out = None
         self._prefix_params = None
@@ -76,7 +77,7 @@ class BlockObjective:
 
     def set(self, x) -> None:
         """Write ``x`` into the block's slice of ``net.params`` (checked)."""
-        x = check_vector(x, "x", self.size, self.net.dtype)
+        x = check_vector(x, "x", self.size, self.net.dtype, self.net.xp)
         self.net.params[self.block.slice] = x
 
     # ------------------------------------------------------------------ frozen prefix
@@ -85,8 +86,8 @@ class BlockObjective:
         p_stop = self.net.param_slices[first].start
         s_stop = self.net.scale_slices[first].start
         return (self._prefix_params is None
-                or not np.array_equal(self._prefix_params, self.net.params[:p_stop])
-                or not np.array_equal(self._prefix_scales, self.net.scales[:s_stop]))
+                or not self.net.xp.array_equal(self._prefix_params, self.net.params[:p_stop])
+                or not self.net.xp.array_equal(self._prefix_scales, self.net.scales[:s_stop]))
 
     @quiet_overflow
     def prefix_output(self) -> np.ndarray:
@@ -108,6 +109,7 @@ class BlockObjective:
         A_in = self.prefix_output()
         if batch is None:
             return A_in, self.Y, self.sample_weight, self._tape(A_in.shape[0])
+        batch = asarray(batch, self.net.xp)     # row indices drawn on the host
         w = None if self.sample_weight is None else self.sample_weight[batch]
         A_in = A_in[batch]
         return A_in, self.Y[batch], w, self._tape(A_in.shape[0])
@@ -117,11 +119,11 @@ class BlockObjective:
         if tape is None:
             if len(self._tapes) >= 2:  # full data and one batch size: never grows further
                 self._tapes.pop(next(iter(self._tapes)))
-            tape = self._tapes[n_rows] = passes.Tape(len(self.net.layers))
+            tape = self._tapes[n_rows] = passes.Tape(len(self.net.layers), self.net.xp)
         return tape
 
     def _write(self, x) -> None:
-        x = np.asarray(x)
+        x = asarray(x, self.net.xp)        # from an optimizer on the host: moved explicitly
         if x.shape != (self.size,):
             raise ValueError(f"x must have shape ({self.size},), got {x.shape}")
         self.net.params[self.block.slice] = x
@@ -150,7 +152,7 @@ class BlockObjective:
         return self._curvature(x, v, batch, gauss_newton=True)
 
     def _curvature(self, x, v, batch, gauss_newton):
-        v = check_vector(v, "v", self.size, self.net.dtype)
+        v = check_vector(v, "v", self.size, self.net.dtype, self.net.xp)
         self._write(x)
         A_in, Y, w, tape = self._inputs(batch)
         return curvature_product(self.net, A_in, Y, w, tape, v=v, gauss_newton=gauss_newton,

@@ -34,6 +34,7 @@ import numpy as np
 
 from ._gemm import matmul_into
 from ._validation import check_choice, check_int
+from .backend import asarray, namespace_of
 from .activations import Activation, Identity, get_activation
 
 __all__ = ["Layer", "Dense", "Cache", "INITIALIZERS"]
@@ -43,10 +44,12 @@ class Cache:
     """Per-layer storage for one data size: forward values, deltas and reusable buffers.
 
     ``A_prev`` is the layer's input (a reference, never a copy).  Buffers are allocated on
-    first use by :meth:`buffer` and reused while the shape stays the same.
+    first use by :meth:`buffer`, in the array namespace ``xp``, and reused while the shape
+    stays the same.
     """
 
-    def __init__(self):
+    def __init__(self, xp=np):
+        self.xp = xp
         self.A_prev = None
         self.unit_scales = True
         self._buffers: dict[str, np.ndarray] = {}
@@ -55,7 +58,7 @@ class Cache:
         """Return the buffer ``name`` with ``shape``, allocating it on first use."""
         buf = self._buffers.get(name)
         if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = np.empty(shape, dtype=dtype)
+            buf = self.xp.empty(shape, dtype=dtype)
             self._buffers[name] = buf
         return buf
 
@@ -103,6 +106,7 @@ class Layer:
     n_in: int
     n_out: int
     n_params: int
+    xp = np            # the array namespace of the bound views (set by ``bind``)
 
     def bind(self, params: np.ndarray, scales: np.ndarray) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement bind")
@@ -167,10 +171,12 @@ class Dense(Layer):
         self.W = params[:n_w].reshape(self.n_in, self.n_out)
         self.b = params[n_w:]
         self.scales = scales
+        self.xp = namespace_of(params)
 
     def initialize(self, rng: np.random.Generator) -> None:
-        """Draw ``W`` from the layer's initialiser and set ``b`` to zero, in place."""
-        self.W[...] = INITIALIZERS[self.init](rng, self.n_in, self.n_out, self.W.dtype)
+        """Draw ``W`` from the layer's initialiser (on the host) and set ``b`` to zero, in place."""
+        W = INITIALIZERS[self.init](rng, self.n_in, self.n_out, self.W.dtype)
+        self.W[...] = asarray(W, self.xp)
         self.b[...] = 0.0
 
     # ------------------------------------------------------------------ forward / backward
@@ -186,7 +192,7 @@ class Dense(Layer):
         cache.unit_scales = not (self.scales != 1.0).any()
         if cache.unit_scales:
             return H
-        return np.multiply(H, self.scales, out=cache.buffer("A", Z.shape, dtype))
+        return self.xp.multiply(H, self.scales, out=cache.buffer("A", Z.shape, dtype))
 
     def _d1(self, cache: Cache):
         r"""Return :math:`\sigma'(Z)`, computed once per forward pass and kept in the cache."""
@@ -199,7 +205,7 @@ class Dense(Layer):
         r"""Return :math:`\delta Z = \delta A \odot \alpha \odot \sigma'(Z)` in a buffer."""
         if isinstance(self.activation, Identity) and cache.unit_scales:
             return dA
-        dZ = np.multiply(self._d1(cache), dA, out=cache.buffer("dZ", dA.shape, dA.dtype))
+        dZ = self.xp.multiply(self._d1(cache), dA, out=cache.buffer("dZ", dA.shape, dA.dtype))
         if not cache.unit_scales:
             dZ *= self.scales
         return dZ
@@ -229,12 +235,12 @@ class Dense(Layer):
         dZ = cache.dZ = self._delta_z(dA, cache)
         if grad_scales is not None:
             H = cache._buffers["H"]
-            tmp = np.multiply(dA, H, out=cache.buffer("tmp", H.shape, H.dtype))
-            np.matmul(ones, tmp, out=grad_scales)
+            tmp = self.xp.multiply(dA, H, out=cache.buffer("tmp", H.shape, H.dtype))
+            self.xp.matmul(ones, tmp, out=grad_scales)
         if grad is not None:
             n_w = self.n_in * self.n_out
             matmul_into(cache.A_prev.T, dZ, grad[:n_w].reshape(self.n_in, self.n_out))
-            np.matmul(ones, dZ, out=grad[n_w:])
+            self.xp.matmul(ones, dZ, out=grad[n_w:])
         if not need_input_grad:
             return None
         return matmul_into(dZ, self.W.T, cache.buffer("dA_prev", cache.A_prev.shape, dZ.dtype))
@@ -275,7 +281,7 @@ class Dense(Layer):
             if V is not None:
                 RZ += Vb
         cache.RZ = RZ
-        cache.RH = None if RZ is None else np.multiply(
+        cache.RH = None if RZ is None else self.xp.multiply(
             D1, RZ, out=cache.buffer("RH", Z.shape, Z.dtype))
         if RZ is None and V_scales is None:
             return None
@@ -283,8 +289,8 @@ class Dense(Layer):
             return cache.RH  # alpha = 1: R{A} = R{H}, no copy
         RA = cache.buffer("RA", Z.shape, Z.dtype)
         if RZ is None:
-            return np.multiply(H, V_scales, out=RA)
-        np.multiply(cache.RH, self.scales, out=RA)
+            return self.xp.multiply(H, V_scales, out=RA)
+        self.xp.multiply(cache.RH, self.scales, out=RA)
         if V_scales is not None:
             RA += H * V_scales
         return RA
@@ -318,12 +324,12 @@ class Dense(Layer):
             if RdA is None:
                 RdH.fill(0.0)
             elif cache.unit_scales:
-                np.copyto(RdH, RdA)
+                self.xp.copyto(RdH, RdA)
             else:
-                np.multiply(RdA, self.scales, out=RdH)
+                self.xp.multiply(RdA, self.scales, out=RdH)
             if V_scales is not None:
                 RdH += dA * V_scales
-        RdZ = np.multiply(RdH, cache.D1, out=cache.buffer("RdZ", Z.shape, Z.dtype))
+        RdZ = self.xp.multiply(RdH, cache.D1, out=cache.buffer("RdZ", Z.shape, Z.dtype))
         if cache.RZ is not None and not self.activation.zero_curvature:
             # the curvature term delta_H * sigma''(Z) * R{Z}, with delta_H = dA * alpha
             D2 = cache.buffer("D2", Z.shape, Z.dtype)
@@ -341,17 +347,17 @@ class Dense(Layer):
             if RdA is None:
                 tmp.fill(0.0)
             else:
-                np.multiply(RdA, H, out=tmp)
+                self.xp.multiply(RdA, H, out=tmp)
             if cache.RH is not None:
                 tmp += dA * cache.RH
-            np.matmul(ones, tmp, out=hv_scales)
+            self.xp.matmul(ones, tmp, out=hv_scales)
         if hv is not None:
             n_w = self.n_in * self.n_out
             hv_W = hv[:n_w].reshape(self.n_in, self.n_out)
             matmul_into(cache.A_prev.T, RdZ, hv_W)
             if cache.RA_prev is not None:
                 matmul_into(cache.RA_prev.T, dZ, hv_W, accumulate=True)
-            np.matmul(ones, RdZ, out=hv[n_w:])
+            self.xp.matmul(ones, RdZ, out=hv[n_w:])
         if not need_input_grad:
             return None
         RdA_prev = matmul_into(RdZ, self.W.T, cache.buffer("RdA_prev", cache.A_prev.shape,

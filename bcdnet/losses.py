@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .backend import namespace_of
+
 __all__ = ["Loss", "MSE"]
 
 
@@ -65,11 +67,15 @@ class MSE(Loss):
 
         :math:`E` is invariant to a common factor of the weights, and with the largest weight
         1 the sum lies in :math:`[1, N]`: weights near 1e308 cannot overflow it, nor
-        subnormal ones (5e-324) make :math:`c` infinite.
+        subnormal ones (5e-324) make :math:`c` infinite.  A mini-batch of rows that all
+        weigh 0 carries nothing: :math:`c = 0`, so :math:`E = 0` and a zero gradient.
         """
         if sample_weight is None:
             return 2.0 / (P.shape[1] * P.shape[0]), None
-        w = sample_weight / sample_weight.max()
+        peak = sample_weight.max()
+        if peak == 0:
+            return 0.0, sample_weight
+        w = sample_weight / peak
         return 2.0 / (P.shape[1] * float(w.sum())), w
 
     def value(self, P, Y, sample_weight=None) -> float:
@@ -81,20 +87,22 @@ class MSE(Loss):
     def value_and_grad(self, P, Y, sample_weight=None, out=None):
         """Return ``(E, dE/dP)``; the residual buffer becomes the gradient in place."""
         c, w = self._scale(P, sample_weight)
+        xp = namespace_of(P)
         # An overflow gives inf, never a warning: optimizers and the Trainer treat a
         # non-finite loss as divergence and step back.
         with np.errstate(over="ignore", invalid="ignore"):
-            r = np.subtract(P, Y, out=out)
+            r = xp.subtract(P, Y, out=out)
             if w is None:
-                value = 0.5 * c * float(np.vdot(r, r))
+                value = 0.5 * c * float(xp.vdot(r, r))   # the one number read from a device
                 r *= c
             else:
-                value = 0.5 * c * float(w @ np.einsum("ij,ij->i", r, r))
+                value = 0.5 * c * float(w @ xp.einsum("ij,ij->i", r, r))
                 r *= (c * w)[:, None]
         return value, r
 
     def hvp(self, P, Y, R, sample_weight=None, out=None):
         c, w = self._scale(P, sample_weight)
+        xp = namespace_of(R)
         if w is None:
-            return np.multiply(R, c, out=out)
-        return np.multiply(R, (c * w)[:, None], out=out)
+            return xp.multiply(R, c, out=out)
+        return xp.multiply(R, (c * w)[:, None], out=out)

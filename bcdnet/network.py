@@ -26,10 +26,18 @@ import numpy as np
 from . import passes
 from ._validation import (check_int, check_matrix, check_rng_seed, check_sample_weight,
                           check_targets, check_vector)
+from .backend import asarray, backend_name, get_namespace
 from .layers import Dense, Layer
 from .losses import MSE, Loss
 
 __all__ = ["Network", "Block"]
+
+
+def _float_dtype(dtype) -> np.dtype:
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"dtype must be a floating type, got {dtype}")
+    return dtype
 
 
 def quiet_overflow(fn):
@@ -79,9 +87,14 @@ class Network:
     loss : Loss, default MSE()
         The loss of the predictions.
     dtype : numpy dtype, default float64
+        float32 is the one to ask for on a GPU (:mod:`bcdnet.backend`, dtype policy).
+    backend : {"numpy", "cupy", "strict"} or None
+        Where the arrays live; None: the default (:func:`bcdnet.set_backend`).
 
     Attributes
     ----------
+    xp : module
+        The array namespace (``numpy``, ``cupy``, ...) every computation uses.
     params : ndarray of shape (n_params,)
         All weights and biases; assigning copies into the same storage.
     scales : ndarray of shape (n_neurons,)
@@ -90,7 +103,7 @@ class Network:
         One block per layer.
     """
 
-    def __init__(self, layers, loss: Loss | None = None, dtype=np.float64):
+    def __init__(self, layers, loss: Loss | None = None, dtype=np.float64, backend=None):
         layers = list(layers) if not isinstance(layers, Layer) else [layers]
         if not layers:
             raise ValueError("layers must hold at least one Layer, got an empty list")
@@ -104,25 +117,49 @@ class Network:
             raise TypeError(f"loss must be a Loss, got {type(loss).__name__}")
         self.layers = layers
         self.loss = loss if loss is not None else MSE()
-        self.dtype = np.dtype(dtype)
-        if self.dtype.kind != "f":
-            raise TypeError(f"dtype must be a floating type, got {self.dtype}")
+        self.dtype = _float_dtype(dtype)
+        self.xp = xp = get_namespace(backend)
         p_edges = np.cumsum([0] + [layer.n_params for layer in layers])
         s_edges = np.cumsum([0] + [layer.n_out for layer in layers])
         self.param_slices = [slice(int(a), int(b)) for a, b in zip(p_edges[:-1], p_edges[1:])]
         self.scale_slices = [slice(int(a), int(b)) for a, b in zip(s_edges[:-1], s_edges[1:])]
-        self._params = np.zeros(int(p_edges[-1]), dtype=self.dtype)
-        self._scales = np.ones(int(s_edges[-1]), dtype=self.dtype)
-        for layer, ps, ss in zip(layers, self.param_slices, self.scale_slices):
-            layer.bind(self._params[ps], self._scales[ss])
+        self._params = xp.zeros(int(p_edges[-1]), dtype=self.dtype)
+        self._scales = xp.ones(int(s_edges[-1]), dtype=self.dtype)
+        self._bind()
         names = [f"hidden {i + 1}" for i in range(len(layers) - 1)] + ["output"]
         self.blocks = [self._make_block(i, names[i], i, i) for i in range(len(layers))]
+
+    def _bind(self) -> None:
+        """Make every layer's ``W``, ``b`` and α views into ``params`` and ``scales``."""
+        for layer, ps, ss in zip(self.layers, self.param_slices, self.scale_slices):
+            layer.bind(self._params[ps], self._scales[ss])
         self._tape = None
+
+    def to(self, backend=None, dtype=None) -> "Network":
+        """Move ``params`` and ``scales`` to ``backend`` and/or ``dtype``, in place; return self.
+
+        ``net.to("cupy", dtype="float32")`` puts the network on the GPU in single precision.
+        The layers' views follow; block objectives and sensitivities made before keep the
+        old arrays (make them again).
+        """
+        xp = self.xp if backend is None else get_namespace(backend)
+        dtype = self.dtype if dtype is None else _float_dtype(dtype)
+        if xp is not self.xp or dtype != self.dtype:
+            self._params = asarray(self._params, xp, dtype)
+            self._scales = asarray(self._scales, xp, dtype)
+            self.xp, self.dtype = xp, dtype
+            self._bind()
+        return self
+
+    @property
+    def backend(self) -> str:
+        """The backend's name: ``"numpy"``, ``"cupy"`` or ``"strict"``."""
+        return backend_name(self.xp)
 
     # ------------------------------------------------------------------ construction
     @classmethod
     def mlp(cls, sizes, activation="tanh", output_activation="identity", init=None, seed=0,
-            dtype=np.float64, loss: Loss | None = None) -> "Network":
+            dtype=np.float64, loss: Loss | None = None, backend=None) -> "Network":
         """Build a multilayer perceptron ``sizes[0] -> ... -> sizes[-1]`` and initialise it.
 
         Parameters
@@ -135,7 +172,9 @@ class Network:
         init : {"glorot", "he", "orthogonal"}, optional
             Weight initialisation of every layer; by default each activation's own.
         seed : int, SeedSequence, Generator or None, default 0
-            Seed of the NumPy Generator that draws the weights.
+            Seed of the NumPy Generator that draws the weights (on the host, for every backend).
+        dtype, loss, backend
+            As for :class:`Network`.
         """
         if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
             raise TypeError(f"sizes must be a sequence of layer widths, got {sizes!r}")
@@ -146,7 +185,7 @@ class Network:
         layers = [Dense(widths[i], widths[i + 1],
                         activation if i < n - 1 else output_activation, init=init)
                   for i in range(n)]
-        net = cls(layers, loss=loss, dtype=dtype)
+        net = cls(layers, loss=loss, dtype=dtype, backend=backend)
         net.initialize(seed)
         return net
 
@@ -175,7 +214,8 @@ class Network:
         """Return an independent copy with the same layers, parameters and scales."""
         import copy as _copy
 
-        clone = Network([_copy.copy(layer) for layer in self.layers], self.loss, self.dtype)
+        clone = Network([_copy.copy(layer) for layer in self.layers], self.loss, self.dtype,
+                        backend=self.xp)
         clone.params = self._params
         clone.scales = self._scales
         return clone
@@ -187,7 +227,8 @@ class Network:
 
     @params.setter
     def params(self, value):
-        self._params[...] = check_vector(value, "params", self._params.size, self.dtype)
+        self._params[...] = check_vector(value, "params", self._params.size, self.dtype,
+                                         self.xp)
 
     @property
     def scales(self) -> np.ndarray:
@@ -195,7 +236,8 @@ class Network:
 
     @scales.setter
     def scales(self, value):
-        self._scales[...] = check_vector(value, "scales", self._scales.size, self.dtype)
+        self._scales[...] = check_vector(value, "scales", self._scales.size, self.dtype,
+                                         self.xp)
 
     @property
     def n_params(self) -> int:
@@ -215,21 +257,23 @@ class Network:
 
     def __repr__(self) -> str:
         acts = sorted({layer.activation.name for layer in self.layers[:-1]}) or ["-"]
+        where = "" if self.xp is np else f", backend={self.backend}"
         return (f"Network(sizes={self.sizes}, activation={'/'.join(acts)}, "
-                f"n_params={self.n_params}, dtype={self.dtype.name})")
+                f"n_params={self.n_params}, dtype={self.dtype.name}{where})")
 
     # ------------------------------------------------------------------ checks
     def _check_X(self, X, name="X"):
-        return check_matrix(X, name, self.n_inputs, self.dtype)
+        return check_matrix(X, name, self.n_inputs, self.dtype, self.xp)
 
     def _check_data(self, X, Y, sample_weight=None):
+        """The data moved to the network's namespace and dtype, checked (DESIGN §10)."""
         X = self._check_X(X)
-        Y = check_targets(Y, "Y", X.shape[0], self.n_outputs, self.dtype)
-        return X, Y, check_sample_weight(sample_weight, X.shape[0], self.dtype)
+        Y = check_targets(Y, "Y", X.shape[0], self.n_outputs, self.dtype, self.xp)
+        return X, Y, check_sample_weight(sample_weight, X.shape[0], self.dtype, self.xp)
 
     def _full_tape(self):
         if self._tape is None:
-            self._tape = passes.Tape(len(self.layers))
+            self._tape = passes.Tape(len(self.layers), self.xp)
         return self._tape
 
     # ------------------------------------------------------------------ evaluation
@@ -274,19 +318,19 @@ class Network:
     def hvp(self, X, Y, v, sample_weight=None) -> np.ndarray:
         """Return the exact Hessian-vector product :math:`\\nabla^2_\\theta E \\, v`."""
         X, Y, w = self._check_data(X, Y, sample_weight)
-        v = check_vector(v, "v", self.n_params, self.dtype)
+        v = check_vector(v, "v", self.n_params, self.dtype, self.xp)
         return curvature_product(self, X, Y, w, self._full_tape(), v=v)[0]
 
     def gnvp(self, X, Y, v, sample_weight=None) -> np.ndarray:
         """Return the Gauss–Newton-vector product :math:`J^\\top \\nabla^2_{\\hat y} E\\, J v`."""
         X, Y, w = self._check_data(X, Y, sample_weight)
-        v = check_vector(v, "v", self.n_params, self.dtype)
+        v = check_vector(v, "v", self.n_params, self.dtype, self.xp)
         return curvature_product(self, X, Y, w, self._full_tape(), v=v, gauss_newton=True)[0]
 
     def scales_hvp(self, X, Y, u, sample_weight=None, gauss_newton=False) -> np.ndarray:
         """Return :math:`\\nabla^2_{\\alpha} E \\, u` (or its Gauss–Newton version), shaped like ``scales``."""
         X, Y, w = self._check_data(X, Y, sample_weight)
-        u = check_vector(u, "u", self._scales.size, self.dtype)
+        u = check_vector(u, "u", self._scales.size, self.dtype, self.xp)
         return curvature_product(self, X, Y, w, self._full_tape(), u=u,
                                  gauss_newton=gauss_newton)[1]
 
@@ -325,15 +369,15 @@ def evaluate(net: Network, A_in, Y, w, tape, grad=True, grad_scales=False, block
     g = s = grads = scale_views = None
     if grad:
         if block is None:
-            g = np.empty(net.n_params, dtype=net.dtype)
+            g = net.xp.empty(net.n_params, dtype=net.dtype)
             grads = net._views(g, net.param_slices, start)
         else:
-            g = np.empty(block.size, dtype=net.dtype)
+            g = net.xp.empty(block.size, dtype=net.dtype)
             grads = [g[net.param_slices[i].start - block.start:
                        net.param_slices[i].stop - block.start] if i in block.layers else None
                      for i in range(len(layers))]
     if grad_scales:
-        s = np.zeros(net.scales.size, dtype=net.dtype)
+        s = net.xp.zeros(net.scales.size, dtype=net.dtype)
         scale_views = net._views(s, net.scale_slices, start)
     passes.backward(layers, tape, dP, start, grads, scale_views)
     return f, g, s
@@ -352,7 +396,7 @@ def curvature_product(net: Network, A_in, Y, w, tape, v=None, u=None, gauss_newt
     layers, n = net.layers, len(net.layers)
     if block is None:
         V = None if v is None else net._views(v, net.param_slices, start)
-        hv = None if v is None else np.empty(net.n_params, dtype=net.dtype)
+        hv = None if v is None else net.xp.empty(net.n_params, dtype=net.dtype)
         hv_views = None if v is None else net._views(hv, net.param_slices, start)
     else:
         def views(vec):
@@ -360,15 +404,15 @@ def curvature_product(net: Network, A_in, Y, w, tape, v=None, u=None, gauss_newt
                         net.param_slices[i].stop - block.start] if i in block.layers else None
                     for i in range(n)]
         V = None if v is None else views(v)
-        hv = None if v is None else np.zeros(block.size, dtype=net.dtype)
+        hv = None if v is None else net.xp.zeros(block.size, dtype=net.dtype)
         hv_views = None if v is None else views(hv)
     U = None if u is None else net._views(u, net.scale_slices, start)
-    hs = None if u is None else np.zeros(net.scales.size, dtype=net.dtype)
+    hs = None if u is None else net.xp.zeros(net.scales.size, dtype=net.dtype)
     hs_views = None if u is None else net._views(hs, net.scale_slices, start)
 
     P, RP = passes.r_forward(layers, A_in, tape, start, V, U)
     if RP is None:
-        RP = np.zeros_like(P)
+        RP = net.xp.zeros_like(P)
     RdP = net.loss.hvp(P, Y, RP, w, out=tape.loss_cache.buffer("RdP", P.shape, P.dtype))
     if gauss_newton:  # G v = J^T (loss Hessian) J v: an ordinary backward pass of RdP
         passes.backward(layers, tape, RdP, start, hv_views, hs_views)

@@ -29,17 +29,21 @@ __all__ = ["Tape", "forward", "backward", "r_forward", "r_backward"]
 
 
 class Tape:
-    """The caches of every layer for one data size, and a vector of ones for column sums."""
+    """The caches of every layer for one data size, and a vector of ones for column sums.
 
-    def __init__(self, n_layers: int):
-        self.caches = [Cache() for _ in range(n_layers)]
-        self.loss_cache = Cache()
+    Buffers are allocated in the array namespace ``xp`` (the network's).
+    """
+
+    def __init__(self, n_layers: int, xp=np):
+        self.xp = xp
+        self.caches = [Cache(xp) for _ in range(n_layers)]
+        self.loss_cache = Cache(xp)
         self._ones = None
 
     def ones(self, n: int, dtype) -> np.ndarray:
         """Return a vector of ``n`` ones (kept between calls)."""
         if self._ones is None or self._ones.shape[0] != n or self._ones.dtype != dtype:
-            self._ones = np.ones(n, dtype=dtype)
+            self._ones = self.xp.ones(n, dtype=dtype)
         return self._ones
 
     def __repr__(self) -> str:

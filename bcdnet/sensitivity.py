@@ -114,8 +114,8 @@ def sensitivity(net: Network, X, Y, sample_weight=None, method: str = "ad",
 def _central_differences(net: Network, X, Y, w, h: float):
     """``(E, s)`` with each :math:`s_i` from :math:`E(\\alpha_i \\pm h)`, α restored exactly."""
     layers, scales = net.layers, net.scales
-    tape, prefix_cache = passes.Tape(len(layers)), passes.Tape(1).caches[0]
-    values = np.empty(scales.size, dtype=net.dtype)
+    tape, prefix_cache = passes.Tape(len(layers), net.xp), passes.Tape(1, net.xp).caches[0]
+    values = net.xp.empty(scales.size, dtype=net.dtype)
     loss = float(evaluate(net, X, Y, w, tape, grad=False)[0])
     A_in = X                                   # input of layer l at the unperturbed α
     for l, layer in enumerate(layers):
@@ -184,7 +184,7 @@ class Sensitivity:
 
     def max_abs(self) -> float:
         r"""The largest :math:`|s_{l,j}|` (the ∞-norm; the sensitivity-tolerance stop)."""
-        return float(np.max(np.abs(self.values)))
+        return float(abs(self.values).max())
 
     def layer_scores(self, order: int = 1, trust_radius: float = 1e-3,
                      gauss_newton: bool = False) -> np.ndarray:
@@ -228,7 +228,7 @@ class Sensitivity:
         order = _check_order(order)
         trust_radius = check_positive(trust_radius, "trust_radius")
         g = self.values[self.net.scale_slices[first].start:self.net.scale_slices[last].stop]
-        peak = float(np.max(np.abs(g)))
+        peak = float(abs(g).max())
         if not 0.0 < peak < math.inf:
             return peak                              # 0 for g = 0; inf or NaN sensitivities
         # Sensitivities near 1e299 (targets near 1e300) would overflow g @ g: work with
@@ -248,13 +248,14 @@ class Sensitivity:
         """
         key = (first, last, gauss_newton)
         if key not in self._curvature:
-            if not (np.array_equal(self.net.params, self._params)
-                    and np.array_equal(self.net.scales, self._scales)):
+            xp = self.net.xp
+            if not (xp.array_equal(self.net.params, self._params)
+                    and xp.array_equal(self.net.scales, self._scales)):
                 raise RuntimeError("this Sensitivity is stale: the network's parameters or "
                                    "scales changed since it was computed; call "
                                    "bcdnet.sensitivity(net, X, Y) again")
             part = slice(self.net.scale_slices[first].start, self.net.scale_slices[last].stop)
-            v = np.zeros_like(self.values)
+            v = xp.zeros_like(self.values)
             v[part] = u
             Hv = self.net.scales_hvp(self.X, self.Y, v, self.sample_weight,
                                      gauss_newton=gauss_newton)

@@ -57,3 +57,12 @@ def test_weights_scaled_by_a_common_factor_give_the_same_loss(factor):
         np.testing.assert_allclose(grad, expected_grad, rtol=1e-14)
         np.testing.assert_allclose(loss.hvp(P, Y, R, w * factor), loss.hvp(P, Y, R, w),
                                    rtol=1e-14)
+
+
+def test_a_batch_of_zero_weights_gives_zero_loss_and_gradient():
+    """Only a mini-batch can weigh 0 in all (check_sample_weight refuses it at the boundary)."""
+    rng = np.random.default_rng(2)
+    P, Y, R = rng.normal(size=(3, 2)), rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
+    value, grad = MSE().value_and_grad(P, Y, np.zeros(3))
+    assert value == 0.0 and not grad.any()
+    assert not MSE().hvp(P, Y, R, np.zeros(3)).any()

@@ -24,10 +24,10 @@ def test_loss_gradient_and_hvp_equal_torch_autograd(activation):
             W = chunk[:layer.W.size].reshape(layer.W.shape)
             Z = A @ W + chunk[layer.W.size:]
             H = Z if i == len(net.layers) - 1 else acts[activation](Z)
-            A = H * torch.from_numpy(net.scales[net.scale_slices[i]].copy())
+            A = H * torch.from_numpy(bn.to_numpy(net.scales)[net.scale_slices[i]].copy())
         return ((A - torch.from_numpy(Y)) ** 2).mean()
 
-    p = torch.tensor(net.params.copy(), requires_grad=True)
+    p = torch.tensor(bn.to_numpy(net.params).copy(), requires_grad=True)   # any backend
     loss = loss_of(p)
     (g,) = torch.autograd.grad(loss, p, create_graph=True)
     (Hv,) = torch.autograd.grad(g, p, grad_outputs=torch.from_numpy(v))
