@@ -16,6 +16,7 @@ import numpy as np
 
 from ._progress import Progress
 from ._validation import check_rng_seed
+from .backend import asarray, to_numpy
 from .checkpoint import read_checkpoint, write_checkpoint
 from .optim import ICRS, Optimizer
 from .sensitivity import sensitivity
@@ -41,7 +42,7 @@ def _fingerprint(*arrays) -> str:
     digest = hashlib.sha256()
     for a in arrays:
         if a is not None:
-            digest.update(np.ascontiguousarray(a).tobytes())
+            digest.update(np.ascontiguousarray(to_numpy(a)).tobytes())
     return digest.hexdigest()
 
 
@@ -73,6 +74,7 @@ class BCDRun:
         if self._perm is None or self._pos + k > n:
             self._perm, self._pos = self.rng.permutation(n), 0
         rows = np.sort(self._perm[self._pos:self._pos + k])
+        rows = asarray(rows, self.net.xp)       # drawn on the host, moved to the data
         self._pos += k
         return rows
 
@@ -148,7 +150,7 @@ class BCDRun:
         block = self._block(selection)
         obj = self._objective(block, rows)
         x0, res, f_new = self._visit(obj, self._optimizer((block.first, block.last)))
-        if not np.isfinite(f_new) or not np.all(np.isfinite(res.x)):
+        if not np.isfinite(f_new) or not net.xp.isfinite(res.x).all():
             net.params[:] = self.last_good
             self.stop = f"diverged: non-finite loss at iteration {it}; last finite parameters restored"
             return None
@@ -273,7 +275,7 @@ class BCDRun:
             "selector": json.dumps(selection.record, sort_keys=True, default=float),
             "scores": None if scores is None else [float(s) for s in scores],
             "train_loss": float(train_loss), "val_loss": float(val_loss),
-            "grad_inf": float(np.abs(jac).max()) if jac is not None and jac.size else math.nan,
+            "grad_inf": float(abs(jac).max()) if jac is not None and jac.size else math.nan,
             "sensitivity_inf": float(s_inf), "nit": int(res.nit), "nfev": int(res.nfev),
             "accepted": bool(accepted), "optimizer_message": str(res.message),
             "cpu_s": time.process_time() - self.cpu0, "wall_s": time.perf_counter() - self.wall0,
@@ -306,13 +308,12 @@ class BCDRun:
         if state["data"] != _fingerprint(self.X, self.Y, self.w):
             raise ValueError("the checkpoint was made on other training data (X, Y or "
                              "sample_weight differ); resume with the same data")
-        self.net.params[:] = state["params"]
-        self.net.scales[:] = state["scales"]
-        self.last_good = np.array(state["last_good"])
+        self.net.params, self.net.scales = state["params"], state["scales"]   # moved to net.xp
+        self.last_good = self.net.xp.array(state["last_good"])
         self.it, self.stop, self.stale = int(state["iteration"]), state["stop"], state["stale"]
         self.best_val, self.best_it = float(state["best_val"]), state["best_it"]
         bp = state["best_params"]
-        self.best_params = None if bp is None else np.array(bp)
+        self.best_params = None if bp is None else self.net.xp.array(bp)
         self.losses = [float(v) for v in state["losses"]]
         self.rng.bit_generator.state = json.loads(state["rng"])
         self.t.selector.load_state_dict(state["selector"])

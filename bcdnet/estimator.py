@@ -25,6 +25,7 @@ import numpy as np
 from ._validation import (as_float_array, check_choice, check_int, check_matrix,
                           check_no_overflow, check_probability, check_rng_seed,
                           check_sample_weight)
+from .backend import to_numpy
 from .datasets import Standardizer
 from .metrics import r2_score
 from .network import Network
@@ -227,7 +228,7 @@ class BCDRegressor:
         # X far outside the training data (near 1e308) can overflow the linear part and the
         # units of y: inf (or inf - inf), found once below and refused naming X.
         with np.errstate(over="ignore", invalid="ignore"):
-            Ys = self.net_.predict(Xs)
+            Ys = to_numpy(self.net_.predict(Xs))   # a host copy on a GPU backend
             if self.linear_coef_ is not None:
                 Ys += self._linear(Xs)
             Y = self.y_scaler_._unstandardise(Ys)

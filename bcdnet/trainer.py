@@ -217,6 +217,7 @@ class Trainer:
             return None
         if not isinstance(validation, (tuple, list)) or len(validation) != 2:
             raise TypeError("validation must be a tuple (X_val, Y_val)")
-        Xv = check_matrix(validation[0], "validation X", net.n_inputs, net.dtype)
-        Yv = check_targets(validation[1], "validation Y", Xv.shape[0], net.n_outputs, net.dtype)
+        Xv = check_matrix(validation[0], "validation X", net.n_inputs, net.dtype, net.xp)
+        Yv = check_targets(validation[1], "validation Y", Xv.shape[0], net.n_outputs, net.dtype,
+                           net.xp)
         return Xv, Yv

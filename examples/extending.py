@@ -7,6 +7,8 @@ does the rest (validation, buffers, the optimizer's loop and state, the selector
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 import bcdnet as bn
@@ -26,14 +28,15 @@ class Softplus(bn.Activation):
     init = "he"
 
     def f(self, z, out=None):
-        return np.logaddexp(0.0, z, out=out)          # log(1 + e^z) without overflow
+        xp = bn.backend.namespace_of(z)               # numpy, or cupy on a GPU
+        return xp.logaddexp(0.0, z, out=out)          # log(1 + e^z) without overflow
 
     def df(self, z, h=None, out=None):
         return bn.activations.Sigmoid().f(z, out=out)
 
     def d2f(self, z, h=None, out=None, d1=None):
         s = self.df(z) if d1 is None else d1
-        return np.multiply(s, 1.0 - s, out=out)
+        return bn.backend.namespace_of(s).multiply(s, 1.0 - s, out=out)
 
 
 class MomentumSGD(SteppingOptimizer):
@@ -53,7 +56,7 @@ class MomentumSGD(SteppingOptimizer):
 
     def _prepare(self, size):
         if self.velocity is None:
-            self.velocity = np.zeros(size)
+            self.velocity = self._xp.zeros(size)      # the array namespace of x0
 
     def _step(self, x, g):
         self.velocity *= self.momentum
@@ -79,7 +82,7 @@ class LargestGradientNorm(Selector):
     needs_sensitivity = True
 
     def _select(self, sens, n_layers, iteration, rng):
-        norms = [float(np.linalg.norm(s)) for s in sens.by_layer]
+        norms = [math.sqrt(float(s @ s)) for s in sens.by_layer]   # any backend
         layer = int(np.argmax(norms))
         return Selection(layer, layer, {"selector": "largest_gradient_norm", "scores": norms})
 

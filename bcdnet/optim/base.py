@@ -186,7 +186,8 @@ class Optimizer:
 
     Subclasses set the class attributes, store their hyperparameters in ``__init__`` after
     checking them, and implement :meth:`_minimize`, :meth:`_get_state`, :meth:`_set_state`
-    and :meth:`reset`.
+    and :meth:`reset`.  ``self._xp`` is the array namespace of ``x0`` (NumPy, or CuPy on a
+    GPU network): allocate state with it (``self._xp.zeros(n)``).
 
     Attributes
     ----------
