@@ -41,6 +41,9 @@ BENCHMARKS = {
                  "Paper B Figs. 5-6: with and without BCD-ICRS on CCPP and steel", True),
     "timings": ("benchmarks.bench_icrs", "run_timings",
                 "Paper B's timings: L-BFGS against BCD-ICRS, time to a given R2", True),
+    "regressor": ("benchmarks.bench_regressor", "run",
+                  "BCDRegressor's defaults on CCPP against PyTorch L-BFGS and scikit-learn",
+                  True),
     "summary": ("benchmarks.summary", "run",
                 "rebuild BENCHMARKS.md from the CSV files of the benchmarks above", False),
 }

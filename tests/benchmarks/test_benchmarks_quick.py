@@ -31,7 +31,8 @@ EXPECTED_PNGS = {
     "bcd-icrs": ["bcd-icrs_ccpp_parity.png", "bcd-icrs_steel_parity.png"],
     "timings": ["timings_ccpp.png", "timings_steel.png"],
 }
-PAPER_BENCHMARKS = [n for n in BENCHMARKS if n not in ("core", "optim", "summary")]
+PAPER_BENCHMARKS = [n for n in BENCHMARKS
+                    if n not in ("core", "optim", "regressor", "summary")]
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +81,21 @@ def test_core_quick(tmp_path):
     assert path.parent == tmp_path and path.read_text(encoding="utf-8").startswith("#")
 
 
+def test_optim_quick(tmp_path):
+    results = run_benchmark("optim", quick=True, out_dir=tmp_path)
+    assert results == tmp_path / "optim.md"
+    text = results.read_text(encoding="utf-8")
+    assert text.startswith("# Optimizers") and "(quick mode)" in text and "## Machine" in text
+
+
+def test_regressor_quick(tmp_path, data_dir):
+    path = run_benchmark("regressor", quick=True, out_dir=tmp_path, data_home=data_dir)
+    assert path == tmp_path / "regressor-quick.md"
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# BCDRegressor defaults on UCI CCPP") and "## Machine" in text
+    assert "| bcdnet BCDRegressor() defaults | 0." in text     # a test R² was measured
+
+
 def test_summary_collects_the_reports(results):
     """Runs after the benchmarks above: BENCHMARKS.md in the same folder, links resolving."""
     path = run_benchmark("summary", quick=True, out_dir=results)
@@ -92,7 +108,6 @@ def test_summary_collects_the_reports(results):
 
 
 def test_every_registered_benchmark_resolves():
-    """bench_optim's quick mode takes ~45 s, so here it is only resolved, not run."""
     for name, (module, function, description, _) in BENCHMARKS.items():
         assert callable(getattr(importlib.import_module(module), function)), name
         assert description
