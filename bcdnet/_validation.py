@@ -44,7 +44,7 @@ def as_float_array(value, name: str, dtype=np.float64) -> np.ndarray:
 
     A device array (CuPy, strict) stays in its namespace; anything else becomes NumPy.
     """
-    if not is_host_array(value):
+    if type(value) is not np.ndarray and not is_host_array(value):
         if value.dtype.kind not in "biuf":
             raise TypeError(f"{name} must be an array of real numbers, got {_describe(value)}")
         return value if value.dtype == dtype else value.astype(dtype)
