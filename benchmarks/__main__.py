@@ -44,6 +44,9 @@ BENCHMARKS = {
     "regressor": ("benchmarks.bench_regressor", "run",
                   "BCDRegressor's defaults on CCPP against PyTorch L-BFGS and scikit-learn",
                   True),
+    "backend": ("benchmarks.bench_backend", "run",
+                "NumPy against CuPy (float64, float32) for loss_grad, HVP and training",
+                False),
     "summary": ("benchmarks.summary", "run",
                 "rebuild BENCHMARKS.md from the CSV files of the benchmarks above", False),
 }

@@ -32,7 +32,7 @@ EXPECTED_PNGS = {
     "timings": ["timings_ccpp.png", "timings_steel.png"],
 }
 PAPER_BENCHMARKS = [n for n in BENCHMARKS
-                    if n not in ("core", "optim", "regressor", "summary")]
+                    if n not in ("core", "optim", "regressor", "backend", "summary")]
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +79,15 @@ def test_paper_b_quick(name, results, data_dir):
 def test_core_quick(tmp_path):
     path = run_benchmark("core", quick=True, out_dir=tmp_path)
     assert path.parent == tmp_path and path.read_text(encoding="utf-8").startswith("#")
+
+
+def test_backend_quick(tmp_path):
+    path = run_benchmark("backend", quick=True, out_dir=tmp_path)
+    assert path == tmp_path / "backend-quick.md"
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# Backends: NumPy against CuPy") and "## Machine" in text
+    assert "| numpy f64 |" in text and "Strict over NumPy" in text
+    assert "cupy f64" in text or "CuPy was unavailable" in text
 
 
 def test_optim_quick(tmp_path):
