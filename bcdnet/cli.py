@@ -132,6 +132,7 @@ def _train(args) -> int:
     from . import plotting
     from .datasets import Standardizer, train_test_split
     from ._threads import blas_threads
+    from .backend import to_numpy
     from .metrics import mean_absolute_error, mean_squared_error, r2_score
     from .network import Network
     from .optim import get_optimizer
@@ -152,8 +153,8 @@ def _train(args) -> int:
           f"selector {args.selector}, optimizer {args.optimizer}")
     with blas_threads(args.blas_threads or None):
         result = trainer.fit(net, sx.transform(X), sy.transform(Y))
-    predict = {"train": sy.inverse_transform(net.predict(sx.transform(X))),
-               "test": sy.inverse_transform(net.predict(sx.transform(Xt)))}
+    predict = {"train": sy.inverse_transform(to_numpy(net.predict(sx.transform(X)))),
+               "test": sy.inverse_transform(to_numpy(net.predict(sx.transform(Xt))))}
     truth = {"train": Y, "test": Yt}
     metrics = {f"{part}_{name}": fn(truth[part], predict[part]) for part in ("train", "test")
                for name, fn in (("r2", r2_score), ("mse", mean_squared_error),

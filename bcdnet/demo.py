@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from ._threads import blas_threads
+from .backend import to_numpy
 from .datasets import Standardizer, make_cstr, train_test_split
 from .metrics import r2_score
 from .network import Network
@@ -104,7 +105,7 @@ def run_demo(seed: int = 0, quick: bool = False, out="bcdnet-demo", echo=print) 
             rows.append({"method": name, "train MSE": result.train_loss,
                          "test MSE": net.loss_value(Xte, Yte),
                          "test R²": r2_score(sy.inverse_transform(Yte),
-                                             sy.inverse_transform(net.predict(Xte))),
+                                             sy.inverse_transform(to_numpy(net.predict(Xte)))),
                          "BCD iterations": result.n_iter,
                          "loss evaluations": int(result.history["nfev"].sum()),
                          "CPU seconds": round(seconds, 2)})
@@ -137,7 +138,7 @@ def _write_outputs(folder, table, histories, bcd_net, Xte, Yte, sy, target_names
     plotting.selection_map(histories[bcd_name], len(sizes) - 1,
                            f"CSTR {arch}: layer trained by BCD (most sensitive) at each "
                            "iteration", save=folder / "selection.png")
-    Y, P = sy.inverse_transform(Yte), sy.inverse_transform(bcd_net.predict(Xte))
+    Y, P = sy.inverse_transform(Yte), sy.inverse_transform(to_numpy(bcd_net.predict(Xte)))
     plotting.parity(Y, P, target_names, f"CSTR {arch}, BCD: actual against predicted, "
                     "test rows", save=folder / "parity.png")
     plotting.residuals(Y, P, target_names, f"CSTR {arch}, BCD: residuals on the test rows",
