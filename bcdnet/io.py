@@ -63,7 +63,9 @@ def save(obj, path) -> None:
     ----------
     obj : Network or BCDRegressor
         A network of :class:`~bcdnet.layers.Dense` layers with registered activations and
-        the MSE loss, or a fitted :class:`~bcdnet.estimator.BCDRegressor` over one.
+        the MSE loss, or a fitted :class:`~bcdnet.estimator.BCDRegressor` over such
+        networks (the first as ``params``/``scales``, network ``k`` as ``params_k``/
+        ``scales_k``).
     path : str or os.PathLike
         Where to write, used exactly as given (no suffix is added).  An existing file is
         replaced only once the new one is completely on disk.
@@ -96,6 +98,12 @@ def save(obj, path) -> None:
     arrays = {"params": to_numpy(net.params), "scales": to_numpy(net.scales)}   # host copies
     if obj is not net:
         header["estimator"] = _describe_estimator(obj, arrays)
+        for k, other in enumerate(obj.networks_[1:], start=1):
+            if _describe_network(other) != _describe_network(net):
+                raise ValueError(f"cannot save: network {k} of the estimator differs in "
+                                 f"architecture from network 0")
+            arrays.update({f"params_{k}": to_numpy(other.params),
+                           f"scales_{k}": to_numpy(other.scales)})
     for name, array in arrays.items():
         if not np.isfinite(array).all():
             raise ValueError(f"cannot save: {name} holds non-finite values (NaN or inf)")
@@ -182,7 +190,7 @@ def _describe_estimator(est: BCDRegressor, arrays: dict) -> dict:
             "tuple_params": [k for k, v in est.get_params().items() if isinstance(v, tuple)],
             "unsaved_params": unsaved, "n_features_in": int(est.n_features_in_),
             "n_outputs": int(est.n_outputs_), "y_1d": bool(est._y_1d),
-            "linear": est.linear_coef_ is not None,
+            "linear": est.linear_coef_ is not None, "n_networks": len(est.networks_),
             "stop_reason": str(getattr(est, "stop_reason_", ""))}
 
 
@@ -321,19 +329,27 @@ def _build(header: dict, arrays: dict):
     kind = _field(header, "kind", str, "header")
     if kind not in _KINDS:
         raise _Refusal(f"unknown kind {kind!r}; valid kinds are {', '.join(_KINDS)}")
-    expected = {"params", "scales"}
+    expected, n_networks = {"params", "scales"}, 1
     if kind == "bcd_regressor":
+        record = _field(header, "estimator", dict, "header")
+        n_networks = record.get("n_networks", 1)      # absent in files of bcdnet 0.1
+        if type(n_networks) is not int or not 1 <= n_networks <= len(arrays):
+            raise _Refusal(f"estimator field 'n_networks' must be a positive int no larger "
+                           f"than the number of arrays, got {n_networks!r:.40}")
         expected |= {"x_mean", "x_scale", "y_mean", "y_scale"}
-        if _field(_field(header, "estimator", dict, "header"), "linear", bool, "estimator"):
+        expected |= {f"{name}_{k}" for k in range(1, n_networks) for name in ("params", "scales")}
+        if _field(record, "linear", bool, "estimator"):
             expected.add("linear_coef")
     if set(arrays) != expected:
         raise _Refusal(f"it holds the arrays {sorted(arrays)}; a {kind} file holds "
                        f"{sorted(expected)}")
-    net = _build_network(header, arrays)
-    return net if kind == "network" else _build_estimator(header["estimator"], net, arrays)
+    nets = [_build_network(header, arrays, suffix=f"_{k}" if k else "")
+            for k in range(n_networks)]
+    return nets[0] if kind == "network" else _build_estimator(header["estimator"], nets, arrays)
 
 
-def _build_network(header: dict, arrays: dict) -> Network:
+def _build_network(header: dict, arrays: dict, suffix: str = "") -> Network:
+    """The network the header describes, with the arrays ``params<suffix>``/``scales<suffix>``."""
     name = _field(header, "dtype", str, "header")
     try:
         dtype = np.dtype(name)
@@ -351,8 +367,9 @@ def _build_network(header: dict, arrays: dict) -> Network:
     specs = [_layer_spec(record, f"layers[{i}]", sizes[i:i + 2])
              for i, record in enumerate(records)]
     n_params = sum(n_in * n_out + n_out for n_in, n_out, *_ in specs)
-    _check_array(arrays, "params", (n_params,), dtype, "the architecture's parameter count")
-    _check_array(arrays, "scales", (sum(spec[1] for spec in specs),), dtype,
+    _check_array(arrays, "params" + suffix, (n_params,), dtype,
+                 "the architecture's parameter count")
+    _check_array(arrays, "scales" + suffix, (sum(spec[1] for spec in specs),), dtype,
                  "the architecture's neuron count")
     layers = []
     for i, (n_in, n_out, activation, act_params, init) in enumerate(specs):
@@ -361,7 +378,7 @@ def _build_network(header: dict, arrays: dict) -> Network:
         except (TypeError, ValueError) as exc:
             raise _Refusal(f"layers[{i}] cannot be rebuilt: {exc}") from exc
     net = Network(layers, dtype=dtype)
-    net.params, net.scales = arrays["params"], arrays["scales"]
+    net.params, net.scales = arrays["params" + suffix], arrays["scales" + suffix]
     return net
 
 
@@ -399,7 +416,7 @@ def _check_array(arrays: dict, name: str, shape: tuple, dtype, what: str) -> np.
     return array
 
 
-def _build_estimator(record: dict, net: Network, arrays: dict) -> BCDRegressor:
+def _build_estimator(record: dict, nets: list, arrays: dict) -> BCDRegressor:
     where = "estimator"
     if _field(record, "class", str, where) != "BCDRegressor":
         raise _Refusal(f"unknown estimator class {record['class']!r}")
@@ -414,6 +431,7 @@ def _build_estimator(record: dict, net: Network, arrays: dict) -> BCDRegressor:
         raise _Refusal(str(exc)) from exc
     n_in, n_out = _field(record, "n_features_in", int, where), _field(record, "n_outputs",
                                                                       int, where)
+    net = nets[0]
     if (n_in, n_out) != (net.n_inputs, net.n_outputs):
         raise _Refusal(f"{where} declares {n_in} features and {n_out} outputs, but the network "
                        f"has {net.n_inputs} inputs and {net.n_outputs} outputs")
@@ -422,7 +440,8 @@ def _build_estimator(record: dict, net: Network, arrays: dict) -> BCDRegressor:
     if record["linear"]:
         est.linear_coef_ = _check_array(arrays, "linear_coef", (n_in + 1, n_out), np.float64,
                                         "(n_features_in + 1, n_outputs)")
-    est.net_, est.n_features_in_, est.n_outputs_ = net, n_in, n_out
+    est.networks_, est.net_ = nets, nets[0]
+    est.n_features_in_, est.n_outputs_ = n_in, n_out
     est._y_1d = _field(record, "y_1d", bool, where)
     est.stop_reason_ = _field(record, "stop_reason", str, where)
     return est

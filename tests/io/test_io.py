@@ -129,12 +129,12 @@ def test_registered_custom_activation_round_trips(tmp_path, monkeypatch):
     assert np.array_equal(loaded.predict(np.eye(3)), net.predict(np.eye(3)))
 
 
-@pytest.mark.parametrize("n_out, linear_skip, hidden", [
-    (1, True, (5, 3)), (1, False, (4,)), (2, True, [6]), (2, False, (3, 3))])
-def test_estimator_round_trip(tmp_path, n_out, linear_skip, hidden):
+@pytest.mark.parametrize("n_out, linear_skip, hidden, n_networks", [
+    (1, True, (5, 3), 2), (1, False, (4,), 1), (2, True, [6], 3), (2, False, (3, 3), 2)])
+def test_estimator_round_trip(tmp_path, n_out, linear_skip, hidden, n_networks):
     X, y = regression_data(n_out=n_out)
     est = bn.BCDRegressor(hidden=hidden, max_iter=4, inner_max_iter=5, linear_skip=linear_skip,
-                          random_state=2, progress=False).fit(X, y)
+                          n_networks=n_networks, random_state=2, progress=False).fit(X, y)
     bio.save(est, tmp_path / "est.npz")
     loaded = bio.load(tmp_path / "est.npz")
     assert type(loaded) is bn.BCDRegressor
@@ -152,7 +152,20 @@ def test_estimator_round_trip(tmp_path, n_out, linear_skip, hidden):
         assert np.array_equal(loaded.linear_coef_, est.linear_coef_)
     assert (loaded.n_features_in_, loaded.n_outputs_) == (3, n_out)
     assert loaded.stop_reason_ == est.stop_reason_
-    assert_same_network(est.net_, loaded.net_, X_new / 100)
+    assert len(loaded.networks_) == n_networks
+    for ours, theirs in zip(est.networks_, loaded.networks_):
+        assert_same_network(ours, theirs, X_new / 100)
+
+
+def test_an_estimator_file_missing_one_of_its_networks_is_refused(tmp_path):
+    X, y = regression_data()
+    est = bn.BCDRegressor(hidden=(3,), max_iter=2, inner_max_iter=2, progress=False).fit(X, y)
+    bio.save(est, tmp_path / "est.npz")
+    with np.load(tmp_path / "est.npz", allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files if k != "params_1"}
+    np.savez(tmp_path / "cut.npz", **arrays)
+    with pytest.raises(ValueError, match="params_1"):
+        bio.load(tmp_path / "cut.npz")
 
 
 def test_estimator_parameters_json_cannot_hold_fall_back_to_defaults(tmp_path):

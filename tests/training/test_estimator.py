@@ -26,6 +26,33 @@ def test_fit_predict_score_on_unscaled_data():
     assert {"net_", "result_", "history_", "x_scaler_", "y_scaler_"} <= set(vars(est))
 
 
+def test_predictions_are_the_mean_of_the_networks():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(120, 2))
+    y = 5.0 + 2.0 * np.sin(X[:, 0]) - X[:, 1]
+    est = bn.BCDRegressor(hidden=(4,), n_networks=3, max_iter=3, inner_max_iter=5,
+                          progress=False).fit(X, y)
+    assert len(est.networks_) == 3 and est.net_ is est.networks_[0]
+    assert len({tuple(net.params) for net in est.networks_}) == 3    # different starts
+    Xs = (X - est.x_scaler_.mean_) / est.x_scaler_.scale_
+    linear = Xs @ est.linear_coef_[:-1] + est.linear_coef_[-1]
+    each = [net.predict(Xs) + linear for net in est.networks_]
+    expected = np.mean(each, axis=0)[:, 0] * est.y_scaler_.scale_[0] + est.y_scaler_.mean_[0]
+    np.testing.assert_allclose(est.predict(X), expected, rtol=1e-12)
+    assert list(est.history_["network"].unique()) == [0, 1, 2]
+    assert est.history_.columns[0] == "network"
+
+
+def test_one_network_is_the_single_network_model():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(80, 2))
+    y = np.tanh(X[:, 0]) + 0.1 * X[:, 1]
+    one = bn.BCDRegressor(hidden=(3,), n_networks=1, max_iter=3, progress=False).fit(X, y)
+    two = bn.BCDRegressor(hidden=(3,), n_networks=2, max_iter=3, progress=False).fit(X, y)
+    np.testing.assert_array_equal(one.net_.params, two.net_.params)   # same first network
+    assert not np.array_equal(one.predict(X), two.predict(X))
+
+
 def test_two_outputs_keep_their_shape():
     X, y = smooth(seed=1)
     Y = np.column_stack([y, -2 * y])
@@ -89,6 +116,8 @@ def test_errors_are_clear():
         est.predict(X[:, :2])
     with pytest.raises(ValueError, match="validation_fraction must be below 1"):
         bn.BCDRegressor(validation_fraction=1.0).fit(X, y)
+    with pytest.raises(ValueError, match="n_networks must be"):
+        bn.BCDRegressor(n_networks=0).fit(X, y)
 
 
 def test_predict_far_outside_the_training_data_is_finite_or_refused():
