@@ -140,36 +140,18 @@ def _to_host(value):
 
 
 # ---------------------------------------------------------------------- the array
-def _binary(op, name):
+def _operator(op, name, reflected=False, inplace=False):
+    """The method ``name`` of StrictArray: ``op`` on the data, refusing a numpy.ndarray."""
     def method(self, other):
         kind = type(other)
         if kind is StrictArray:
             other = other._data
         elif kind is np.ndarray:
             _refuse(f"the operator {name} mixed a strict array with a numpy.ndarray")
-        return _wrap(op(self._data, other))
-    method.__name__ = name
-    return method
-
-
-def _reflected(op, name):
-    def method(self, other):
-        if type(other) is np.ndarray:
-            _refuse(f"the operator {name} mixed a numpy.ndarray with a strict array")
-        return _wrap(op(other, self._data))
-    method.__name__ = name
-    return method
-
-
-def _inplace(op, name):
-    def method(self, other):
-        kind = type(other)
-        if kind is StrictArray:
-            other = other._data
-        elif kind is np.ndarray:
-            _refuse(f"the operator {name} mixed a strict array with a numpy.ndarray")
-        op(self._data, other)
-        return self
+        if inplace:
+            op(self._data, other)
+            return self
+        return _wrap(op(other, self._data) if reflected else op(self._data, other))
     method.__name__ = name
     return method
 
@@ -318,13 +300,13 @@ _BINARY = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
            "pow": operator.pow, "matmul": operator.matmul, "and": operator.and_,
            "or": operator.or_, "xor": operator.xor}
 for _name, _op in _BINARY.items():
-    setattr(StrictArray, f"__{_name}__", _binary(_op, f"__{_name}__"))
-    setattr(StrictArray, f"__r{_name}__", _reflected(_op, f"__r{_name}__"))
-    setattr(StrictArray, f"__i{_name}__", _inplace(getattr(operator, f"i{_name}"),
-                                                   f"__i{_name}__"))
+    setattr(StrictArray, f"__{_name}__", _operator(_op, f"__{_name}__"))
+    setattr(StrictArray, f"__r{_name}__", _operator(_op, f"__r{_name}__", reflected=True))
+    setattr(StrictArray, f"__i{_name}__", _operator(getattr(operator, f"i{_name}"),
+                                                    f"__i{_name}__", inplace=True))
 for _name, _op in {"lt": operator.lt, "le": operator.le, "gt": operator.gt,
                    "ge": operator.ge, "eq": operator.eq, "ne": operator.ne}.items():
-    setattr(StrictArray, f"__{_name}__", _binary(_op, f"__{_name}__"))
+    setattr(StrictArray, f"__{_name}__", _operator(_op, f"__{_name}__"))
 for _name, _op in {"neg": operator.neg, "pos": operator.pos, "abs": operator.abs,
                    "invert": operator.invert}.items():
     setattr(StrictArray, f"__{_name}__", _unary(_op, f"__{_name}__"))

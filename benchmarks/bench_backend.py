@@ -17,7 +17,6 @@ holds the CPU columns only.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -165,16 +164,3 @@ def report(results: dict) -> str:
               f"{load_average()}",
               f"- Whole benchmark: {results['seconds']:.1f} s wall", ""]
     return "\n".join(lines)
-
-
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="two small sizes, 3 repeats")
-    parser.add_argument("--out-dir", default=str(ROOT / "benchmarks" / "results"))
-    args = parser.parse_args(argv)
-    results = run(quick=args.quick, out_dir=args.out_dir)
-    print(f"wrote {results['path']} in {results['seconds']:.1f} s")
-
-
-if __name__ == "__main__":
-    main()
