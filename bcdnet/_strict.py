@@ -318,11 +318,16 @@ def _wrap_function(fn, name):
 
     @functools.wraps(fn)
     def call(*args, **kwargs):
-        out = kwargs.get("out")
-        result = fn(*_unwrap(args, what), **{k: _unwrap(v, what) for k, v in kwargs.items()})
-        if type(out) is StrictArray and result is out._data:
+        args = [a._data if type(a) is StrictArray else _unwrap(a, what) for a in args]
+        out = None
+        if kwargs:
+            out = kwargs.get("out")
+            kwargs = {k: v._data if type(v) is StrictArray else _unwrap(v, what)
+                      for k, v in kwargs.items()}
+        result = fn(*args, **kwargs)
+        if out is not None and type(out) is StrictArray and result is out._data:
             return out                       # the same object, as NumPy and CuPy return
-        return _wrap(result)
+        return StrictArray(result) if type(result) is np.ndarray else _wrap(result)
     return call
 
 
