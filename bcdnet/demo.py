@@ -43,13 +43,6 @@ def _data(seed):
             data.target_names)
 
 
-def _with_start(history: pd.DataFrame, loss: float) -> pd.DataFrame:
-    """The history with a row for the starting point (iteration 0), for the plots."""
-    row = {c: float("nan") for c in history.columns}
-    row.update(iteration=0, block="start", train_loss=loss, cpu_s=0.0, wall_s=0.0)
-    return pd.concat([pd.DataFrame([row]), history], ignore_index=True)
-
-
 def _write_csv(frame: pd.DataFrame, path: Path, index: bool) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     frame.to_csv(tmp, index=index)
@@ -95,13 +88,12 @@ def run_demo(seed: int = 0, quick: bool = False, out="bcdnet-demo", echo=print) 
          "both runs start from the same weights\n")
     rows, histories, nets = [], {}, {}
     with blas_threads(1):
-        start_loss = start.loss_value(Xtr, Ytr)
         for name, trainer in runs.items():
             net = start.copy()
             t0 = time.process_time()
             result = trainer.fit(net, Xtr, Ytr)
             seconds = time.process_time() - t0
-            nets[name], histories[name] = net, _with_start(result.history, start_loss)
+            nets[name], histories[name] = net, result.history   # row 0: the start
             rows.append({"method": name, "train MSE": result.train_loss,
                          "test MSE": net.loss_value(Xte, Yte),
                          "test R²": r2_score(sy.inverse_transform(Yte),

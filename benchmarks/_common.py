@@ -259,14 +259,8 @@ def fit(trainer, start, data: Split, monitor=None, validation=None) -> Run:
 
     trainer.callbacks = [watch] if monitor is not None else []
     trainer.progress = False
-    start_loss = net.loss_value(data.X, data.Y)
     clock = Clock()
     result = trainer.fit(net, data.X, data.Y, validation=validation)
     history = result.history.copy()
     history["cpu_s"] -= history["iteration"].map(offsets).fillna(0.0)
-    if not (history["iteration"] == 0).any():          # the start, for the plots
-        start = {c: np.nan for c in history.columns}
-        start.update(iteration=0, train_loss=start_loss, cpu_s=0.0, wall_s=0.0, first=0,
-                     last=len(net.layers) - 1, block="start", nit=0, nfev=0)
-        history = pd.concat([pd.DataFrame([start]), history], ignore_index=True)
     return Run(net, history, clock.cpu - spent[0], clock.wall, result.stop_reason, curve)

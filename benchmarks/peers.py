@@ -79,7 +79,8 @@ class _Timer:
 # ---------------------------------------------------------------- PyTorch
 def torch_train(start, X, Y, method: str = "lbfgs", *, iterations: int = 1000,
                 epochs: int = 100, lr: float = 1e-3, batch_size: int = 200,
-                init: str = "same", seed: int = 0, chunks: int = 20, monitor=None):
+                init: str = "same", seed: int = 0, chunks: int = 20, monitor=None,
+                history_size: int = 10):
     """Train a PyTorch copy of ``start`` on ``(X, Y)``; None when PyTorch is missing.
 
     Parameters
@@ -95,6 +96,8 @@ def torch_train(start, X, Y, method: str = "lbfgs", *, iterations: int = 1000,
     epochs, lr, batch_size : Adam's passes over the data, step size and batch rows.
     init : {"same", "default"}
         ``start``'s weights, or PyTorch's own ``nn.Linear`` initialisation from ``seed``.
+    history_size : int
+        L-BFGS memory (pairs); 10 as in L-BFGS-B, PyTorch's own default is 100.
     monitor : callable, optional
         ``monitor(predict) -> dict`` after each chunk (epoch for Adam), not timed.
     """
@@ -132,7 +135,7 @@ def torch_train(start, X, Y, method: str = "lbfgs", *, iterations: int = 1000,
     if method == "lbfgs":
         per_chunk = max(1, iterations // chunks)
         opt = torch.optim.LBFGS(params, lr=1.0, max_iter=per_chunk, max_eval=4 * per_chunk,
-                                history_size=10, line_search_fn="strong_wolfe",
+                                history_size=history_size, line_search_fn="strong_wolfe",
                                 tolerance_grad=0.0, tolerance_change=0.0)
 
         def closure():
