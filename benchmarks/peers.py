@@ -1,8 +1,8 @@
 """Peers on the same data, split, architecture, scaling and (where possible) starting weights.
 
 - PyTorch (float64, CPU): full-batch L-BFGS (``torch.optim.LBFGS``, strong-Wolfe line search,
-  memory 10, the tolerances switched off so the budget decides) and mini-batch Adam
-  (lr 1e-3, batches of 200 rows, like scikit-learn's default);
+  memory 10 unless asked otherwise, the tolerances switched off so the budget decides) and
+  mini-batch Adam (lr 1e-3, batches of 200 rows, like scikit-learn's default);
 - scikit-learn's ``MLPRegressor``: ``solver="lbfgs"`` (SciPy's L-BFGS-B) and ``"adam"``
   (batches of 200, lr 1e-3), ``alpha=0`` (no weight decay, so it minimises the same MSE; its
   loss is half of ours, which moves nothing).
@@ -153,7 +153,7 @@ def torch_train(start, X, Y, method: str = "lbfgs", *, iterations: int = 1000,
             n_iter = opt.state[opt._params[0]].get("n_iter", done)
             if monitor is not None:
                 curve.append((timer.cpu, monitor(predict)))
-        note = "full batch, strong Wolfe, memory 10"
+        note = f"full batch, strong Wolfe, memory {history_size}"
     elif method == "adam":
         opt = torch.optim.Adam(params, lr=lr)
         gen = torch.Generator().manual_seed(seed)

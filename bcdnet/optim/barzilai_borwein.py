@@ -131,6 +131,15 @@ class BarzilaiBorwein(Optimizer):
         return self._clip(math.sqrt(ss / yy)) if ok else self.lambda_max
 
     def _minimize(self, fun, x0, callback, batches, *, max_iter, max_eval, gtol):
+        # With gradients near 1e154 and beyond, g·d, s·y and y·y exceed float64: they
+        # become ±inf or NaN, which the safeguards below already treat as a failed test
+        # (the step falls back to lambda_max, the line search shrinks and then stops), so
+        # NumPy's overflow warnings would only repeat what the stop reason says.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._iterate(fun, x0, callback, max_iter=max_iter, max_eval=max_eval,
+                                 gtol=gtol)
+
+    def _iterate(self, fun, x0, callback, *, max_iter, max_eval, gtol):
         f, g = first_evaluation(fun, x0)
         self._size = x0.size
         max_eval = math.inf if max_eval is None else max_eval
@@ -150,6 +159,11 @@ class BarzilaiBorwein(Optimizer):
                 break
             d = -self.step_size * g
             gtd = float(g @ d)
+            if not math.isfinite(gtd):
+                status = Status.LINE_SEARCH_FAILED
+                message = (f"failed: the slope g·d = {gtd} along the step is beyond float64 "
+                           f"(gradient up to {gnorm:.3g}); rescale the data")
+                break
             d_norm, x_norm = float(abs(d).max()), float(abs(x).max())
             f_ref = max(self.recent_f)
             t = 1.0
@@ -174,7 +188,7 @@ class BarzilaiBorwein(Optimizer):
                     continue
                 curvature = f_new - f - t * gtd          # > 0 here, since f_new > f + t gtd
                 t_quad = -gtd * t * t / (2.0 * curvature) if curvature > 0.0 else 0.0
-                t = min(max(t_quad, 0.1 * t), 0.5 * t)
+                t = min(max(t_quad, 0.1 * t), 0.5 * t) if math.isfinite(t_quad) else 0.1 * t
             if status is not None:
                 break
             nit += 1
