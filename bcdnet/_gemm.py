@@ -28,14 +28,16 @@ __all__ = ["matmul_into"]
 
 _GEMM = {np.dtype(np.float64): blas.dgemm, np.dtype(np.float32): blas.sgemm}
 
-#: outputs with fewer elements than this, reduced over an inner dimension this many times
-#: larger, go to numpy.matmul (measured on the 4-10-10-10-1 weight gradients)
+#: an output smaller than this whose inner dimension is larger still (a weight gradient
+#: A_prev^T dZ of a narrow layer, reduced over the samples) goes to numpy.matmul, measured
+#: faster there on the 4-10-10-10-1 network
 _SMALL_OUTPUT = 1024
 
 
 def _column_major(M):
     """Return ``(M_cm, trans)``: a column-major array BLAS reads in place, and whether BLAS
-    must transpose it to get :math:`M^\top` (None if ``M`` is neither C- nor F-contiguous)."""
+    must transpose it to get :math:`M^\top`; ``(None, False)`` if ``M`` is neither C- nor
+    F-contiguous."""
     if M.flags.c_contiguous:
         return M.T, False          # M^T itself, F-contiguous
     if M.flags.f_contiguous:

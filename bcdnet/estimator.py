@@ -216,10 +216,11 @@ class BCDRegressor:
         else:
             self.linear_coef_ = None
         validation = (Xs[val_rows], Ys[val_rows]) if n_val else None
-        data = (Xs[train_rows], Ys[train_rows], None if w is None else w[train_rows], validation)
+        train = (Xs[train_rows], Ys[train_rows], None if w is None else w[train_rows])
         self.networks_, self.results_ = [], []
         for s in seeds:
-            net, result = self._fit_network([X.shape[1], *hidden, Y.shape[1]], s, n_val, data)
+            net, result = self._fit_network([X.shape[1], *hidden, Y.shape[1]], s, train,
+                                            validation)
             self.networks_.append(net)
             self.results_.append(result)
         self.net_, self.result_ = self.networks_[0], self.results_[0]
@@ -227,18 +228,20 @@ class BCDRegressor:
         self.stop_reason_ = "; ".join(dict.fromkeys(r.stop_reason for r in self.results_))
         return self
 
-    def _fit_network(self, sizes, seed, n_val, data):
-        """Draw one network from ``seed`` and train it on ``data``; return it and the result."""
+    def _fit_network(self, sizes, seed, train, validation):
+        """Draw one network from ``seed``, train it on ``train = (X, Y, w)`` with early
+        stopping on ``validation`` (or None); return it and the Trainer's result."""
         net = Network.mlp(sizes, activation=self.activation, init=self.init, seed=seed)
         if self.linear_skip:
             net.layers[-1].W[...] *= 0.01   # starts within ~1 % of the linear model
         trainer = Trainer(self._make_optimizer(), self._make_selector(),
                           max_iter=self.max_iter, inner_max_iter=self.inner_max_iter,
                           icrs_init=self.icrs_init, batch_shell=self.batch_shell, tol=self.tol,
-                          sensitivity_tol=None, patience=self.patience if n_val else None,
+                          sensitivity_tol=None,
+                          patience=None if validation is None else self.patience,
                           seed=seed, validate_steps=self.validate_steps,
                           progress=self.progress)
-        return net, trainer.fit(net, *data)
+        return net, trainer.fit(net, *train, validation)
 
     def _linear(self, Xs):
         return Xs @ self.linear_coef_[:-1] + self.linear_coef_[-1]

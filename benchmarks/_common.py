@@ -218,6 +218,15 @@ def header(title: str, name: str, quick: bool, intro: str) -> list[str]:
             + ".", "", intro, ""]
 
 
+def finish_report(name, quick, frame, lines, load, clock, out_dir) -> dict:
+    """Write ``<name>.csv`` and ``<name>.md`` (``lines`` plus the machine) into ``out_dir``;
+    return the benchmark's result record."""
+    out_dir = Path(out_dir)
+    write_csv(out_dir / f"{name}.csv", frame)
+    path = write_text(out_dir / f"{name}.md", "\n".join(lines + machine_section(clock.wall, load)))
+    return {"name": name, "quick": quick, "frame": frame, "path": path, "seconds": clock.wall}
+
+
 def machine_section(seconds: float, load_before: str) -> list[str]:
     from benchmarks._machine import machine_description
 

@@ -92,15 +92,6 @@ def summary_table(frame, by="method") -> str:
                              "test_mae": "test MAE [MW]", "cpu_s": "CPU [s]"})
 
 
-def _finish(name, quick, frame, lines, load, clock, out_dir):
-    out_dir = C.Path(out_dir)
-    C.write_csv(out_dir / f"{name}.csv", frame)
-    lines += C.machine_section(clock.wall, load)
-    path = C.write_text(out_dir / f"{name}.md", "\n".join(lines))
-    return {"name": name, "quick": quick, "frame": frame, "path": path,
-            "seconds": clock.wall}
-
-
 def _intro(b, what):
     return (f"UCI CCPP, the 4-10-10-10-1 network, {b['splits']} randomised 80/20 splits "
             f"(`repeated_splits(seed=0)`), inputs and target standardised on the training "
@@ -161,7 +152,7 @@ def run_activations(quick: bool = False, out_dir=C.RESULTS, data_home=None) -> d
     lines += ["## Figures", "", "![box plots](ccpp-activations_box.png)", "",
               "![parity](ccpp-activations_parity.png)", "",
               "![residuals](ccpp-activations_residuals.png)", ""]
-    return _finish("ccpp-activations", quick, frame, lines, load, clock, out_dir)
+    return C.finish_report("ccpp-activations", quick, frame, lines, load, clock, out_dir)
 
 
 # ---------------------------------------------------------------- Fig. 3: strategies
@@ -210,7 +201,7 @@ def run_strategies(quick: bool = False, out_dir=C.RESULTS, data_home=None) -> di
               f"standard deviation of test R²: **{least_std}**.", "",
               "## Figures", "", "![selection map](ccpp-strategies_selection.png)", "",
               "![box plots](ccpp-strategies_box.png)", ""]
-    return _finish("ccpp-strategies", quick, frame, lines, load, clock, out_dir)
+    return C.finish_report("ccpp-strategies", quick, frame, lines, load, clock, out_dir)
 
 
 # ---------------------------------------------------------------- Fig. 4: optimizers
@@ -257,4 +248,4 @@ def run_optimizers(quick: bool = False, out_dir=C.RESULTS, data_home=None) -> di
               *[f"- {k}: {v}" for k, v in PAPER_OPT.items()], "",
               "## bcdnet and peers", "", summary_table(frame), "",
               "## Figures", "", "![box plots](ccpp-optimizers_box.png)", ""]
-    return _finish("ccpp-optimizers", quick, frame, lines, load, clock, out_dir)
+    return C.finish_report("ccpp-optimizers", quick, frame, lines, load, clock, out_dir)

@@ -155,12 +155,7 @@ def run_bcd_icrs(quick: bool = False, out_dir=C.RESULTS, data_home=None) -> dict
         f"{ccpp['cpu_to_0.931'].max():.2f} s; whole runs at most {ccpp['cpu_s'].max():.2f} s "
         f"CPU; limit 1/50 of the paper's 7 min = 8.4 s.", "",
         "## Figures", "", *[f"![{k}]({v})\n" for k, v in figs.items()]]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    C.write_csv(out_dir / "bcd-icrs.csv", frame)
-    lines += C.machine_section(clock.wall, load)
-    path = C.write_text(out_dir / "bcd-icrs.md", "\n".join(lines))
-    return {"name": "bcd-icrs", "quick": quick, "frame": frame, "path": path,
-            "seconds": clock.wall}
+    return C.finish_report("bcd-icrs", quick, frame, lines, load, clock, out_dir)
 
 
 # ---------------------------------------------------------------- timings
@@ -242,9 +237,4 @@ def run_timings(quick: bool = False, out_dir=C.RESULTS, data_home=None) -> dict:
                              + ("; not reached within the budget" if not np.isfinite(c)
                                 else "") + ".")
         lines += ["", f"![{name}](timings_{name}.png)", ""]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    C.write_csv(out_dir / "timings.csv", frame)
-    lines += C.machine_section(clock.wall, load)
-    path = C.write_text(out_dir / "timings.md", "\n".join(lines))
-    return {"name": "timings", "quick": quick, "frame": frame, "path": path,
-            "seconds": clock.wall}
+    return C.finish_report("timings", quick, frame, lines, load, clock, out_dir)
