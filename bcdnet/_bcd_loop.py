@@ -19,23 +19,12 @@ from ._validation import check_rng_seed
 from .backend import asarray, to_numpy
 from .checkpoint import read_checkpoint, write_checkpoint
 from .optim import ICRS, Optimizer
+from .selection import Selection
 from .sensitivity import sensitivity
 
 HISTORY_COLUMNS = ["iteration", "block", "first", "last", "n_rows", "selector", "scores",
                    "train_loss", "val_loss", "grad_inf", "sensitivity_inf", "nit", "nfev",
                    "accepted", "optimizer_message", "cpu_s", "wall_s"]
-
-
-class _LayerCount:
-    """Stands in for a Sensitivity when the selector does not use one."""
-
-    def __init__(self, n_layers):
-        self.n_layers = n_layers
-
-
-class _Selected:
-    def __init__(self, first, last, record):
-        self.first, self.last, self.record = first, last, record
 
 
 def _fingerprint(*arrays) -> str:
@@ -140,13 +129,13 @@ class BCDRun:
         Xd, Yd = (self.X, self.Y) if rows is None else (self.X[rows], self.Y[rows])
         wd = self.w if (rows is None or self.w is None) else self.w[rows]
         need_sens = t.selector.needs_sensitivity
-        sens = sensitivity(net, Xd, Yd, wd) if need_sens else _LayerCount(len(net.layers))
+        sens = sensitivity(net, Xd, Yd, wd) if need_sens else None
         s_inf = sens.max_abs() if need_sens else math.nan
         if t.sensitivity_tol is not None and s_inf < t.sensitivity_tol and rows is None:
             self.stop = (f"sensitivity tolerance: max |dE/dalpha| = {s_inf:.3g} < "
                          f"{t.sensitivity_tol:.3g}")
             return None
-        selection = t.selector.select(sens, it - 1, self.rng)
+        selection = t.selector.select(sens, it - 1, self.rng, n_layers=len(net.layers))
         block = self._block(selection)
         obj = self._objective(block, rows)
         x0, res, f_new = self._visit(obj, self._optimizer((block.first, block.last)))
@@ -263,7 +252,7 @@ class BCDRun:
             self._consider(val_loss)
         record = {"strategy": "icrs_init", "evaluations": int(res.nfev)}
         self.rows.append(self._row(0, block, obj.X.shape[0],
-                                   _Selected(0, len(net.layers) - 1, record),
+                                   Selection(0, len(net.layers) - 1, record),
                                    train_loss, val_loss, res, True, math.nan))
 
     def _row(self, it, block, n_rows, selection, train_loss, val_loss, res, accepted, s_inf):

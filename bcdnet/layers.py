@@ -30,6 +30,8 @@ ones, which is faster than ``sum(axis=0)``.
 
 from __future__ import annotations
 
+import abc
+
 import numpy as np
 
 from ._gemm import matmul_into
@@ -94,13 +96,31 @@ def _orthogonal(rng, fan_in, fan_out, dtype):
 INITIALIZERS = {"glorot": _glorot, "he": _he, "orthogonal": _orthogonal}
 
 
-class Layer:
-    """Base class of layers with flat parameters and per-neuron scaling factors.
+class Layer(abc.ABC):
+    r"""Base class of layers with flat parameters and per-neuron scaling factors.
 
-    A subclass declares ``n_in``, ``n_out`` and ``n_params``, binds views into the network's
-    flat vectors in :meth:`bind`, and implements the passes used by :mod:`bcdnet.passes`:
-    ``forward``, ``backward``, ``r_forward`` and ``r_backward`` (see :class:`Dense` for
-    their contracts).  A layer that lacks a pass fails loudly, naming what is missing.
+    The network owns one flat parameter vector and one flat scale vector; a layer gets views
+    of its slices in :meth:`bind` and computes the per-layer maths of the passes that
+    :mod:`bcdnet.passes` drives.  Samples are rows: a layer maps ``A_prev`` of shape
+    ``(n_samples, n_in)`` to ``A`` of shape ``(n_samples, n_out)``.
+
+    A subclass
+
+    - sets the integer attributes ``n_in``, ``n_out`` and ``n_params`` (the length of its
+      slice of ``Network.params``) in ``__init__``; its scales slice has ``n_out`` entries,
+      one :math:`\alpha` per output neuron, which multiply the outputs
+      (:math:`A = H\,\mathrm{diag}(\alpha)`);
+    - implements :meth:`bind`, :meth:`initialize`, :meth:`forward` and :meth:`backward`
+      (abstract: a subclass missing one cannot be instantiated, and the ``TypeError`` names
+      it);
+    - implements :meth:`r_forward` and :meth:`r_backward` for Hessian-vector products
+      (``Network.hvp``, ``gnvp``, the order-2 sensitivity); without them those calls raise
+      ``NotImplementedError`` naming the layer, while training with gradients works.
+
+    Everything stored between passes goes into the ``cache`` given to each pass (one
+    :class:`Cache` per layer and data size).  :class:`Dense` is the reference
+    implementation; ``bcdnet.testing.check_grad`` / ``check_hvp`` check a new layer inside
+    a network against finite differences.
     """
 
     n_in: int
@@ -108,24 +128,78 @@ class Layer:
     n_params: int
     xp = np            # the array namespace of the bound views (set by ``bind``)
 
-    def bind(self, params: np.ndarray, scales: np.ndarray) -> None:
-        raise NotImplementedError(f"{type(self).__name__} must implement bind")
+    @abc.abstractmethod
+    def bind(self, params, scales) -> None:
+        r"""Keep views of the layer's slices of the network's flat vectors.
 
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            The layer's parameters, a view into ``Network.params``: reshape it, never copy
+            it, so that an optimizer writing ``Network.params`` moves the layer.
+        scales : ndarray of shape (n_out,)
+            The layer's :math:`\alpha`, a view into ``Network.scales``.
+
+        Set ``self.xp = namespace_of(params)`` to allocate in the same namespace.
+        """
+
+    @abc.abstractmethod
     def initialize(self, rng: np.random.Generator) -> None:
-        raise NotImplementedError(f"{type(self).__name__} must implement initialize")
+        """Draw the parameters in place (``params[...] = ...``) from the host generator ``rng``."""
 
+    @abc.abstractmethod
     def forward(self, A_prev, cache):
-        raise NotImplementedError(f"{type(self).__name__} must implement forward")
+        """Return the output ``A`` of shape ``(n_samples, n_out)`` for ``A_prev`` of shape ``(n_samples, n_in)``.
 
+        Store in ``cache`` what :meth:`backward` and the R-passes need (the input, the
+        pre-activation, ...).  The returned array may be a buffer of the cache.
+        """
+
+    @abc.abstractmethod
     def backward(self, dA, cache, grad=None, grad_scales=None, need_input_grad=True, ones=None):
-        raise NotImplementedError(f"{type(self).__name__} must implement backward")
+        r"""Back-propagate :math:`\delta A = \partial E / \partial A` through the layer.
+
+        Parameters
+        ----------
+        dA : ndarray of shape (n_samples, n_out)
+        cache : Cache
+            What the last :meth:`forward` on this data stored.
+        grad : ndarray of shape (n_params,) or None
+            When given, receives :math:`\partial E / \partial \theta` laid out like the
+            parameters (overwritten, not accumulated).
+        grad_scales : ndarray of shape (n_out,) or None
+            When given, receives :math:`\partial E / \partial \alpha`.
+        need_input_grad : bool
+            Whether to return :math:`\delta A_{prev}`.
+        ones : ndarray of shape (n_samples,)
+            A vector of ones (for column sums as products).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_in) or None
+            :math:`\partial E / \partial A_{prev}` when ``need_input_grad``, else None.
+        """
 
     def r_forward(self, cache, RA_prev, V=None, V_scales=None):
-        raise NotImplementedError(f"{type(self).__name__} has no R-operator (r_forward)")
+        r"""Forward R-pass: return :math:`R\{A\}`, shape ``(n_samples, n_out)``, or None when zero.
+
+        ``RA_prev`` (shape ``(n_samples, n_in)`` or None) is :math:`R\{A_{prev}\}`; ``V``
+        (shape ``(n_params,)``) and ``V_scales`` (shape ``(n_out,)``) are the layer's parts
+        of the direction, None for zero.  Optional: needed for Hessian-vector products.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no R-operator (r_forward): "
+                                  f"Hessian-vector products need it")
 
     def r_backward(self, cache, RdA, V=None, V_scales=None, hv=None, hv_scales=None,
                    need_input_grad=True, ones=None):
-        raise NotImplementedError(f"{type(self).__name__} has no R-operator (r_backward)")
+        r"""Backward R-pass: return :math:`R\{\delta A_{prev}\}` (shape ``(n_samples, n_in)``) or None.
+
+        ``RdA`` (shape ``(n_samples, n_out)`` or None) is :math:`R\{\delta A\}`; ``hv``
+        (shape ``(n_params,)``) and ``hv_scales`` (shape ``(n_out,)``) receive the layer's
+        parts of the product when given.  Optional: needed for Hessian-vector products.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no R-operator (r_backward): "
+                                  f"Hessian-vector products need it")
 
 
 class Dense(Layer):

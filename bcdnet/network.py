@@ -39,6 +39,12 @@ def _float_dtype(dtype) -> np.dtype:
     return dtype
 
 
+def _kind(layer) -> str:
+    """What ``repr`` shows for a hidden layer: its activation's name, else its class name."""
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "name", None) or type(layer).__name__
+
+
 class Network:
     """A feed-forward network whose parameters live in one flat vector.
 
@@ -72,6 +78,10 @@ class Network:
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layers[{i}] must be a Layer, got {type(layer).__name__}")
+            for size in ("n_in", "n_out", "n_params"):
+                if not isinstance(getattr(layer, size, None), (int, np.integer)):
+                    raise TypeError(f"layers[{i}] ({type(layer).__name__}) must set the "
+                                    f"integer attribute {size}")
             if i and layer.n_in != layers[i - 1].n_out:
                 raise ValueError(f"layers[{i}].n_in must equal layers[{i - 1}].n_out "
                                  f"({layers[i - 1].n_out}), got {layer.n_in}")
@@ -218,7 +228,7 @@ class Network:
         return [self.n_inputs] + [layer.n_out for layer in self.layers]
 
     def __repr__(self) -> str:
-        acts = sorted({layer.activation.name for layer in self.layers[:-1]}) or ["-"]
+        acts = sorted({_kind(layer) for layer in self.layers[:-1]}) or ["-"]
         where = "" if self.xp is np else f", backend={self.backend}"
         return (f"Network(sizes={self.sizes}, activation={'/'.join(acts)}, "
                 f"n_params={self.n_params}, dtype={self.dtype.name}{where})")
