@@ -1,4 +1,11 @@
-"""The state and steps of one ``Trainer.fit`` call (see :mod:`bcdnet.trainer` for the maths).
+"""The block coordinate descent loop: one ``Trainer.fit`` call, iteration by iteration.
+
+:class:`~bcdnet.trainer.Trainer` holds the settings and checks the data;
+:class:`BCDRun` runs the loop its docstring describes (:mod:`bcdnet.trainer` has the maths):
+take the iteration's rows, compute sensitivities when the selector reads them, let the
+selector choose a block (:meth:`BCDRun.iteration`), minimise over that block with the
+block's own clone of the optimizer (:meth:`BCDRun._visit`), record a history row and test
+the stopping rules (:meth:`BCDRun.checks`).
 
 Everything that changes during a run lives on a :class:`BCDRun`, so that the end of every
 iteration can be captured (:meth:`BCDRun.snapshot`) and a run can continue from a checkpoint
@@ -36,7 +43,24 @@ def _fingerprint(*arrays) -> str:
 
 
 class BCDRun:
-    """One training run: data, network, per-block optimizers, random state and history."""
+    """One training run: data, network, per-block optimizers, random state and history.
+
+    Parameters
+    ----------
+    trainer : Trainer
+        The settings (optimizer, selector, budgets, stopping rules, seed).
+    net : Network
+        Trained in place.
+    X : ndarray of shape (n_samples, n_inputs)
+    Y : ndarray of shape (n_samples, n_outputs)
+    w : ndarray of shape (n_samples,) or None
+        Checked by the Trainer, in the network's namespace and dtype.
+    val : (X_val, Y_val) or None
+        Validation data for early stopping.
+
+    :meth:`execute` runs the loop and returns ``(history rows, stop reason, best iteration,
+    best validation loss)``.
+    """
 
     def __init__(self, trainer, net, X, Y, w, val):
         self.t, self.net, self.X, self.Y, self.w, self.val = trainer, net, X, Y, w, val
