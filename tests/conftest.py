@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+import strict_namespace  # noqa: F401  (registers the "strict" backend: BCDNET_BACKEND=strict)
 from hypothesis import settings
 
 settings.register_profile("ci", deadline=None, print_blob=True, derandomize=True)
