@@ -7,14 +7,13 @@ far below what a sign error or a missing term produces (see test_checker_catches
 """
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bcdnet.testing import check_grad
-from core_strategies import ACTIVATION_NAMES, kink_free, problems
+from network_strategies import ACTIVATION_NAMES, kink_free, problems
 
-SETTINGS = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+SETTINGS = settings(max_examples=25)
 
 
 def params_fun(net, X, Y, w):

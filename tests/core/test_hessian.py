@@ -11,15 +11,14 @@
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import bcdnet as bn
 from bcdnet.testing import check_hvp
-from core_strategies import ACTIVATION_NAMES, kink_free, problems
+from network_strategies import ACTIVATION_NAMES, kink_free, problems
 
-SETTINGS = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+SETTINGS = settings(max_examples=25)
 
 
 def grad_in_params(net, X, Y, w):
@@ -91,7 +90,7 @@ def test_scales_hvp_matches_scale_gradient_differences(activation, data):
     check_hvp(grad, hvp, net.scales.copy(), tol=1e-6, name="α-Hessian product").raise_if_failed()
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(n_in=st.integers(1, 8), n_out=st.integers(1, 3), n=st.integers(1, 30),
        seed=st.integers(0, 10_000))
 def test_hvp_equals_gnvp_without_hidden_layers(n_in, n_out, n, seed):

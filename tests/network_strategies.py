@@ -1,4 +1,4 @@
-"""Hypothesis strategies for random networks and data (shared by the core tests)."""
+"""Hypothesis strategies for random networks and data (the one module the tests draw networks from)."""
 
 import numpy as np
 from hypothesis import strategies as st
