@@ -65,7 +65,10 @@ class Activation(abc.ABC):
 
     @abc.abstractmethod
     def d2f(self, z, h=None, out=None, d1=None):
-        """Return :math:`\\sigma''(z)`, shaped like ``z``; ``h = f(z)`` and ``d1 = df(z)`` may be passed."""
+        """Return :math:`\\sigma''(z)`, shaped like ``z``.
+
+        ``h = f(z)`` and ``d1 = df(z)`` may be passed when already known.
+        """
 
     def d2f_over_df(self, z, h, out=None):
         """Return :math:`\\sigma''(z) / \\sigma'(z)` when it is a smooth function of ``h``.

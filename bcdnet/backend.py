@@ -29,8 +29,9 @@ also be set by the environment variable ``BCDNET_BACKEND`` (read once, at the fi
 
 **Why NumPy's namespace and not the array API standard.**  The hot loops write into buffers
 kept between evaluations: ``xp.matmul(A, W, out=Z)``, ``activation.f(Z, out=H)``,
-``xp.multiply(D1, dA, out=dZ)``, one buffer per layer and data size (:class:`~bcdnet.layers.Cache`), so a
-training run allocates almost nothing after its first evaluation.  The array API standard
+``xp.multiply(D1, dA, out=dZ)``, one buffer per layer and data size
+(:class:`~bcdnet.passes.Cache`), so a training run allocates almost nothing after its first
+evaluation.  The array API standard
 has no ``out=`` (its functions return new arrays; only operators update in place), so the
 same code written to it would allocate a temporary for every step of every pass.  NumPy's
 names with ``out=`` are implemented by NumPy and CuPy alike, the two backends bcdnet
@@ -224,8 +225,8 @@ def get_backend() -> str:
 def to_numpy(array) -> np.ndarray:
     """A host (NumPy) version of ``array``: the array itself when it is already on the host.
 
-    CuPy arrays and those of registered backends are copied to the host (``.get()``); anything else goes through
-    ``numpy.asarray``.
+    CuPy arrays and those of registered backends are copied to the host (``.get()``);
+    anything else goes through ``numpy.asarray``.
     """
     if type(array) is np.ndarray:
         return array

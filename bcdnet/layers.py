@@ -38,62 +38,10 @@ from ._gemm import matmul_into
 from ._validation import check_choice, check_int
 from .backend import asarray, namespace_of
 from .activations import Activation, Identity, get_activation
+from .initializers import INITIALIZERS
+from .passes import Cache
 
 __all__ = ["Layer", "Dense", "Cache", "INITIALIZERS"]
-
-
-class Cache:
-    """Per-layer storage for one data size: forward values, deltas and reusable buffers.
-
-    ``A_prev`` is the layer's input (a reference, never a copy).  Buffers are allocated on
-    first use by :meth:`buffer`, in the array namespace ``xp``, and reused while the shape
-    stays the same.
-    """
-
-    def __init__(self, xp=np):
-        self.xp = xp
-        self.A_prev = None
-        self.unit_scales = True
-        self._buffers: dict[str, np.ndarray] = {}
-
-    def buffer(self, name: str, shape: tuple, dtype) -> np.ndarray:
-        """Return the buffer ``name`` with ``shape``, allocating it on first use."""
-        buf = self._buffers.get(name)
-        if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = self.xp.empty(shape, dtype=dtype)
-            self._buffers[name] = buf
-        return buf
-
-    def __repr__(self) -> str:
-        return f"Cache(buffers={sorted(self._buffers)})"
-
-
-def _glorot(rng, fan_in, fan_out, dtype):
-    r"""Glorot (Xavier) uniform: :math:`U(-a, a)`, :math:`a = \sqrt{6 / (n_{in} + n_{out})}`."""
-    limit = np.sqrt(6.0 / (fan_in + fan_out))
-    return rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(dtype)
-
-
-def _he(rng, fan_in, fan_out, dtype):
-    r"""He (Kaiming) uniform: :math:`U(-a, a)`, :math:`a = \sqrt{6 / n_{in}}`."""
-    limit = np.sqrt(6.0 / fan_in)
-    return rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(dtype)
-
-
-def _orthogonal(rng, fan_in, fan_out, dtype):
-    r"""Orthogonal (Saxe et al. 2014): the Q factor of a Gaussian matrix, signs fixed by R.
-
-    The result has orthonormal rows or columns (whichever are fewer), so a deep stack of
-    square layers preserves the norm of signals and gradients: the reason deep, narrow tanh
-    stacks (Paper A's 20 and 50 layers of 5 neurons) train from it and barely from Glorot.
-    """
-    big, small = max(fan_in, fan_out), min(fan_in, fan_out)
-    q, r = np.linalg.qr(rng.standard_normal((big, small)))
-    q *= np.sign(np.diag(r))
-    return (q if fan_in >= fan_out else q.T).astype(dtype)
-
-
-INITIALIZERS = {"glorot": _glorot, "he": _he, "orthogonal": _orthogonal}
 
 
 class Layer(abc.ABC):
@@ -149,7 +97,7 @@ class Layer(abc.ABC):
 
     @abc.abstractmethod
     def forward(self, A_prev, cache):
-        """Return the output ``A`` of shape ``(n_samples, n_out)`` for ``A_prev`` of shape ``(n_samples, n_in)``.
+        """Return the output ``A``, ``(n_samples, n_out)``, of ``A_prev``, ``(n_samples, n_in)``.
 
         Store in ``cache`` what :meth:`backward` and the R-passes need (the input, the
         pre-activation, ...).  The returned array may be a buffer of the cache.
@@ -192,7 +140,7 @@ class Layer(abc.ABC):
 
     def r_backward(self, cache, RdA, V=None, V_scales=None, hv=None, hv_scales=None,
                    need_input_grad=True, ones=None):
-        r"""Backward R-pass: return :math:`R\{\delta A_{prev}\}` (shape ``(n_samples, n_in)``) or None.
+        r"""Backward R-pass: return :math:`R\{\delta A_{prev}\}`, ``(n_samples, n_in)``, or None.
 
         ``RdA`` (shape ``(n_samples, n_out)`` or None) is :math:`R\{\delta A\}`; ``hv``
         (shape ``(n_params,)``) and ``hv_scales`` (shape ``(n_out,)``) receive the layer's

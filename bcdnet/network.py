@@ -56,7 +56,8 @@ class Network:
         The loss of the predictions.
     dtype : numpy dtype, default float64
         float32 is the one to ask for on a GPU (:mod:`bcdnet.backend`, dtype policy).
-    backend : {"numpy", "cupy"}, a registered name (:func:`~bcdnet.backend.register_backend`) or None
+    backend : {"numpy", "cupy"}, a registered name or None
+        A name registered with :func:`~bcdnet.backend.register_backend` is accepted too.
         Where the arrays live; None: the default (:func:`bcdnet.set_backend`).
 
     Attributes
@@ -125,7 +126,7 @@ class Network:
 
     @property
     def backend(self) -> str:
-        """The backend's name: ``"numpy"``, ``"cupy"`` or a registered one (``"strict"`` in tests)."""
+        """The backend's name: ``"numpy"``, ``"cupy"`` or a registered one ("strict" in tests)."""
         return backend_name(self.xp)
 
     # ------------------------------------------------------------------ construction

@@ -303,7 +303,7 @@ class SteppingOptimizer(Optimizer):
 
     @abc.abstractmethod
     def _step(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
-        """Return the next point :math:`x_{k+1}`, shape ``(n,)``, from ``x`` and ``g``, shape ``(n,)``.
+        """Return the next point :math:`x_{k+1}` from ``x`` and ``g`` (all of shape ``(n,)``).
 
         Update the state here (moments, velocity); do not modify ``x`` or ``g``.
         """

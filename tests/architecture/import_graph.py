@@ -104,7 +104,9 @@ def _cycle_in(graph, group: set[str]) -> list[str]:
                     path = [v]
                     while parents[path[-1]] is not None:
                         path.append(parents[path[-1]])
-                    return [start] + path[::-1][1:] + [start] if len(path) > 1 else [start, v, start]
+                    if len(path) == 1:
+                        return [start, v, start]
+                    return [start] + path[::-1][1:] + [start]
                 if w not in parents:
                     parents[w] = v
                     nxt.append(w)

@@ -52,7 +52,8 @@ def test_a_layer_without_its_sizes_is_refused_by_the_network():
         def __init__(self):
             pass
 
-    with pytest.raises(TypeError, match=r"layers\[0\] \(NoSizes\) must set the integer attribute n_in"):
+    with pytest.raises(TypeError, match=r"layers\[0\] \(NoSizes\) must set the integer "
+                                        r"attribute n_in"):
         bn.Network([NoSizes()])
 
 
