@@ -52,28 +52,19 @@ def test_layer_and_loss_gradients_in_params_and_scales(net, weighted):
     check_grad(in_scales, net.scales.copy()).raise_if_failed()
 
 
-def test_layer_and_loss_hessian_vector_products(net):
+@pytest.mark.parametrize("space", ["params", "scales"])
+def test_layer_and_loss_hessian_vector_products(net, space):
     X, Y, w = data(1)
-    params, scales = net.params.copy(), net.scales.copy()
+    grad = {"params": lambda: net.loss_grad(X, Y, w)[1],
+            "scales": lambda: net.scales_grad(X, Y, w)[1]}[space]
+    hvp = {"params": lambda v: net.hvp(X, Y, v, w),
+           "scales": lambda u: net.scales_hvp(X, Y, u, w)}[space]
 
-    def grad_params(p):
-        net.params = p
-        return net.loss_grad(X, Y, w)[1]
-
-    def hvp_params(p, v):
-        net.params = p
-        return net.hvp(X, Y, v, w)
-    check_hvp(grad_params, hvp_params, params).raise_if_failed()
-    net.params = params
-
-    def grad_scales(s):
-        net.scales = s
-        return net.scales_grad(X, Y, w)[1]
-
-    def hvp_scales(s, u):
-        net.scales = s
-        return net.scales_hvp(X, Y, u, w)
-    check_hvp(grad_scales, hvp_scales, scales).raise_if_failed()
+    def at(x, then):
+        setattr(net, space, x)
+        return then()
+    check_hvp(lambda x: at(x, grad), lambda x, v: at(x, lambda: hvp(v)),
+              getattr(net, space).copy()).raise_if_failed()
 
 
 def test_log_cosh_against_its_definition_and_finite_differences():
