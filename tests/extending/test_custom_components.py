@@ -14,6 +14,7 @@ import pytest
 
 import bcdnet as bn
 from bcdnet.testing import check_grad, check_hvp, fd_gradient, fd_hvp
+from network_strategies import at_point
 
 spec = importlib.util.spec_from_file_location(
     "custom_components",
@@ -36,35 +37,14 @@ def net():
     return network
 
 
-@pytest.mark.parametrize("weighted", [False, True])
-def test_layer_and_loss_gradients_in_params_and_scales(net, weighted):
-    X, Y, w = data()
-    w = w if weighted else None
-
-    def in_params(p):
-        net.params = p
-        return net.loss_grad(X, Y, w)
-
-    def in_scales(s):
-        net.scales = s
-        return net.scales_grad(X, Y, w)
-    check_grad(in_params, net.params.copy()).raise_if_failed()
-    check_grad(in_scales, net.scales.copy()).raise_if_failed()
-
-
 @pytest.mark.parametrize("space", ["params", "scales"])
-def test_layer_and_loss_hessian_vector_products(net, space):
-    X, Y, w = data(1)
-    grad = {"params": lambda: net.loss_grad(X, Y, w)[1],
-            "scales": lambda: net.scales_grad(X, Y, w)[1]}[space]
-    hvp = {"params": lambda v: net.hvp(X, Y, v, w),
-           "scales": lambda u: net.scales_hvp(X, Y, u, w)}[space]
-
-    def at(x, then):
-        setattr(net, space, x)
-        return then()
-    check_hvp(lambda x: at(x, grad), lambda x, v: at(x, lambda: hvp(v)),
-              getattr(net, space).copy()).raise_if_failed()
+@pytest.mark.parametrize("weighted", [False, True])
+def test_layer_and_loss_gradient_and_hessian_vector_product(net, space, weighted):
+    X, Y, w = data()
+    fun, grad, hvp = at_point(net, X, Y, w if weighted else None, space)
+    x = getattr(net, space).copy()
+    check_grad(fun, x).raise_if_failed()
+    check_hvp(grad, hvp, x).raise_if_failed()
 
 
 def test_log_cosh_against_its_definition_and_finite_differences():
