@@ -12,6 +12,8 @@ To add an activation, subclass :class:`Activation`, implement ``f``, ``df`` and 
 
 from __future__ import annotations
 
+import abc
+
 import numpy as np
 
 from ._validation import check_choice, check_nonnegative
@@ -30,10 +32,11 @@ __all__ = [
 ]
 
 
-class Activation:
+class Activation(abc.ABC):
     r"""Base class: an elementwise function ``f`` with derivatives ``df`` and ``d2f``.
 
-    Subclasses implement the three methods below.  ``z`` and ``h`` are arrays of the same
+    Subclasses implement the three methods below (abstract: a subclass missing one cannot be
+    instantiated, and the ``TypeError`` names it).  ``z`` and ``h`` are arrays of the same
     shape; ``out``, when given, is a preallocated array of that shape that receives the
     result (and is returned).
 
@@ -52,17 +55,20 @@ class Activation:
     init = "glorot"
     zero_curvature = False  # True when d2f is 0 everywhere it exists: R-passes skip its term
 
+    @abc.abstractmethod
     def f(self, z, out=None):
-        """Return :math:`\\sigma(z)`."""
-        raise NotImplementedError(f"{type(self).__name__} must implement f")
+        """Return :math:`\\sigma(z)`, shaped like ``z``."""
 
+    @abc.abstractmethod
     def df(self, z, h=None, out=None):
-        """Return :math:`\\sigma'(z)`; ``h = f(z)`` may be passed when already known."""
-        raise NotImplementedError(f"{type(self).__name__} must implement df")
+        """Return :math:`\\sigma'(z)`, shaped like ``z``; ``h = f(z)`` may be passed when known."""
 
+    @abc.abstractmethod
     def d2f(self, z, h=None, out=None, d1=None):
-        """Return :math:`\\sigma''(z)`; ``h = f(z)`` and ``d1 = df(z)`` may be passed when known."""
-        raise NotImplementedError(f"{type(self).__name__} must implement d2f")
+        """Return :math:`\\sigma''(z)`, shaped like ``z``.
+
+        ``h = f(z)`` and ``d1 = df(z)`` may be passed when already known.
+        """
 
     def d2f_over_df(self, z, h, out=None):
         """Return :math:`\\sigma''(z) / \\sigma'(z)` when it is a smooth function of ``h``.

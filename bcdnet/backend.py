@@ -1,4 +1,4 @@
-r"""The array namespace: NumPy by default, CuPy on request, and a strict test namespace.
+r"""The array namespace: NumPy by default, CuPy on request, and others registered by name.
 
 Every numeric path of bcdnet is written once against an array namespace ``xp`` (NumPy's
 function names: ``xp.matmul``, ``xp.tanh``, ``xp.empty``, ...).  A network carries its own
@@ -17,12 +17,26 @@ name           namespace
 =============  =====================================================================
 ``"numpy"``    NumPy, the default.
 ``"cupy"``     CuPy (``pip install "bcdnet[gpu]"``); needs a usable CUDA device.
-``"strict"``   For tests: NumPy underneath, but its arrays refuse implicit conversion
-               to NumPy as CuPy's do (:mod:`bcdnet._strict`).
+others         Registered with :func:`register_backend`.  The test suite registers
+               ``"strict"`` (``tests/strict_namespace.py``): NumPy underneath, but its
+               arrays refuse implicit conversion to NumPy as CuPy's do, so a NumPy call
+               slipped onto a device array fails on a machine without a GPU.
 =============  =====================================================================
 
 This is the only module that imports CuPy, and only when asked for it.  The default can
-also be set by the environment variable ``BCDNET_BACKEND`` (read once, at the first use).
+also be set by the environment variable ``BCDNET_BACKEND`` (read once, at the first use;
+``BCDNET_BACKEND=strict`` in the test suite).
+
+**Why NumPy's namespace and not the array API standard.**  The hot loops write into buffers
+kept between evaluations: ``xp.matmul(A, W, out=Z)``, ``activation.f(Z, out=H)``,
+``xp.multiply(D1, dA, out=dZ)``, one buffer per layer and data size
+(:class:`~bcdnet.passes.Cache`), so a training run allocates almost nothing after its first
+evaluation.  The array API standard
+has no ``out=`` (its functions return new arrays; only operators update in place), so the
+same code written to it would allocate a temporary for every step of every pass.  NumPy's
+names with ``out=`` are implemented by NumPy and CuPy alike, the two backends bcdnet
+targets; that subset, and no NumPy-only call on a device array, is what the strict test
+namespace checks.
 
 **Boundaries.**  Host data (``X``, ``Y``, sample weights, parameters given by hand) is moved
 to the network's namespace by the checks at the public boundary; results stay there
@@ -54,15 +68,18 @@ import os
 import numpy as np
 
 __all__ = ["BACKENDS", "get_namespace", "namespace_of", "backend_name", "set_backend",
-           "get_backend", "to_numpy", "asarray", "is_host_array", "BackendUnavailableError"]
+           "get_backend", "to_numpy", "asarray", "is_host_array", "register_backend",
+           "BackendUnavailableError"]
 
-#: The backend names :func:`get_namespace` accepts.
-BACKENDS = ("numpy", "cupy", "strict")
+#: The built-in backend names; :func:`register_backend` adds others.
+BACKENDS = ("numpy", "cupy")
 
 INSTALL_HINT = 'pip install "bcdnet[gpu]"'
 
 _default_name: str | None = None    # resolved on first use (BCDNET_BACKEND, else "numpy")
 _cupy = None                        # the cupy module once it has been checked
+_registered: dict = {}              # name -> namespace, from register_backend
+_by_array_type: dict = {}           # array type -> its registered namespace
 
 
 class BackendUnavailableError(ImportError):
@@ -97,9 +114,24 @@ def _load_cupy():
     return cupy
 
 
-def _strict_namespace():
-    from . import _strict
-    return _strict.namespace
+def register_backend(name: str, namespace, array_type: type) -> None:
+    """Make ``namespace`` available as backend ``name``; its arrays are of ``array_type``.
+
+    The namespace must offer the NumPy functions bcdnet calls, with ``out=`` (see the module
+    docstring), and its arrays ``.get()`` for a host copy.  Registering a name again
+    replaces it; ``"numpy"`` and ``"cupy"`` cannot be replaced.
+    """
+    if not isinstance(name, str) or name.lower() in BACKENDS:
+        raise ValueError(f"name must be a new backend name (not {', '.join(BACKENDS)}), "
+                         f"got {name!r}")
+    if not isinstance(array_type, type):
+        raise TypeError(f"array_type must be a class, got {array_type!r}")
+    _registered[name.lower()] = namespace
+    _by_array_type[array_type] = namespace
+
+
+def _valid_names() -> str:
+    return ", ".join(repr(b) for b in BACKENDS + tuple(_registered))
 
 
 def get_namespace(backend=None):
@@ -107,9 +139,9 @@ def get_namespace(backend=None):
 
     Parameters
     ----------
-    backend : {"numpy", "cupy", "strict"}, namespace or None
-        A name, a namespace returned earlier (``numpy``, ``cupy``, the strict one), or None
-        for the current default (:func:`get_backend`).
+    backend : {"numpy", "cupy"}, a registered name, a namespace or None
+        A name, a namespace returned earlier (``numpy``, ``cupy``, a registered one), or
+        None for the current default (:func:`get_backend`).
 
     Raises
     ------
@@ -127,27 +159,27 @@ def get_namespace(backend=None):
             return np
         if name == "cupy":
             return _load_cupy()
-        if name == "strict":
-            return _strict_namespace()
-        raise ValueError(f"unknown backend {backend!r}; valid names are "
-                         f"{', '.join(repr(b) for b in BACKENDS)}")
+        if name in _registered:
+            return _registered[name]
+        raise ValueError(f"unknown backend {backend!r}; valid names are {_valid_names()}")
     if backend is np:
         return np
-    name = getattr(backend, "__name__", None)
-    if name == "cupy":
+    if getattr(backend, "__name__", None) == "cupy":
         return _load_cupy()
-    if name == "bcdnet.strict":
+    if any(backend is xp for xp in _registered.values()):
         return backend
-    raise TypeError(f"backend must be one of {', '.join(repr(b) for b in BACKENDS)} or their "
-                    f"namespace, got {backend!r}")
+    raise TypeError(f"backend must be one of {_valid_names()} or their namespace, "
+                    f"got {backend!r}")
 
 
 def backend_name(xp) -> str:
-    """The name (``"numpy"``, ``"cupy"`` or ``"strict"``) of a namespace."""
+    """The name (``"numpy"``, ``"cupy"`` or a registered one) of a namespace."""
     if xp is np:
         return "numpy"
-    name = getattr(xp, "__name__", "")
-    return "strict" if name == "bcdnet.strict" else name
+    for name, registered in _registered.items():
+        if xp is registered:
+            return name
+    return getattr(xp, "__name__", "")
 
 
 def namespace_of(array):
@@ -158,21 +190,21 @@ def namespace_of(array):
     """
     if type(array) is np.ndarray:
         return np
-    module = type(array).__module__
-    if module.startswith("bcdnet._strict"):
-        return _strict_namespace()
-    if module.startswith("cupy"):
+    registered = _by_array_type.get(type(array))
+    if registered is not None:
+        return registered
+    if type(array).__module__.startswith("cupy"):
         return _load_cupy()
     return np
 
 
 def is_host_array(array) -> bool:
-    """True unless ``array`` is a CuPy array or a strict test array."""
+    """True unless ``array`` is a CuPy array or one of a registered backend."""
     return type(array) is np.ndarray or namespace_of(array) is np
 
 
 def set_backend(backend) -> None:
-    """Set the default backend (``"numpy"``, ``"cupy"``, ``"strict"``) of new networks.
+    """Set the default backend (``"numpy"``, ``"cupy"`` or a registered name) of new networks.
 
     The name is checked now: ``set_backend("cupy")`` without CuPy raises at once.
     """
@@ -193,8 +225,8 @@ def get_backend() -> str:
 def to_numpy(array) -> np.ndarray:
     """A host (NumPy) version of ``array``: the array itself when it is already on the host.
 
-    CuPy and strict arrays are copied to the host (``.get()``); anything else goes through
-    ``numpy.asarray``.
+    CuPy arrays and those of registered backends are copied to the host (``.get()``);
+    anything else goes through ``numpy.asarray``.
     """
     if type(array) is np.ndarray:
         return array

@@ -18,14 +18,40 @@ or by training another block) recomputes it rather than silently using stale val
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from . import passes
 from ._validation import check_vector
 from .backend import asarray
-from .network import Block, Network, curvature_product, evaluate, quiet_overflow
+from .evaluation import curvature_product, evaluate, quiet_overflow
 
-__all__ = ["BlockObjective"]
+__all__ = ["Block", "BlockObjective"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """A contiguous run of layers ``first..last`` and its slice ``start:stop`` of ``params``."""
+
+    index: int
+    name: str
+    first: int
+    last: int
+    start: int
+    stop: int
+
+    @property
+    def slice(self) -> slice:
+        return slice(self.start, self.stop)
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
+
+    @property
+    def layers(self) -> range:
+        return range(self.first, self.last + 1)
 
 
 class BlockObjective:
@@ -52,7 +78,7 @@ class BlockObjective:
         the layers below the block stay unchanged).
     """
 
-    def __init__(self, net: Network, block: Block, X, Y, sample_weight=None):
+    def __init__(self, net: "Network", block: Block, X, Y, sample_weight=None):
         self.net, self.block = net, block
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
         self.n_prefix_evaluations = 0

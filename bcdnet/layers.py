@@ -30,77 +30,45 @@ ones, which is faster than ``sum(axis=0)``.
 
 from __future__ import annotations
 
+import abc
+
 import numpy as np
 
 from ._gemm import matmul_into
 from ._validation import check_choice, check_int
 from .backend import asarray, namespace_of
 from .activations import Activation, Identity, get_activation
+from .initializers import INITIALIZERS
+from .passes import Cache
 
 __all__ = ["Layer", "Dense", "Cache", "INITIALIZERS"]
 
 
-class Cache:
-    """Per-layer storage for one data size: forward values, deltas and reusable buffers.
+class Layer(abc.ABC):
+    r"""Base class of layers with flat parameters and per-neuron scaling factors.
 
-    ``A_prev`` is the layer's input (a reference, never a copy).  Buffers are allocated on
-    first use by :meth:`buffer`, in the array namespace ``xp``, and reused while the shape
-    stays the same.
-    """
+    The network owns one flat parameter vector and one flat scale vector; a layer gets views
+    of its slices in :meth:`bind` and computes the per-layer maths of the passes that
+    :mod:`bcdnet.passes` drives.  Samples are rows: a layer maps ``A_prev`` of shape
+    ``(n_samples, n_in)`` to ``A`` of shape ``(n_samples, n_out)``.
 
-    def __init__(self, xp=np):
-        self.xp = xp
-        self.A_prev = None
-        self.unit_scales = True
-        self._buffers: dict[str, np.ndarray] = {}
+    A subclass
 
-    def buffer(self, name: str, shape: tuple, dtype) -> np.ndarray:
-        """Return the buffer ``name`` with ``shape``, allocating it on first use."""
-        buf = self._buffers.get(name)
-        if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = self.xp.empty(shape, dtype=dtype)
-            self._buffers[name] = buf
-        return buf
+    - sets the integer attributes ``n_in``, ``n_out`` and ``n_params`` (the length of its
+      slice of ``Network.params``) in ``__init__``; its scales slice has ``n_out`` entries,
+      one :math:`\alpha` per output neuron, which multiply the outputs
+      (:math:`A = H\,\mathrm{diag}(\alpha)`);
+    - implements :meth:`bind`, :meth:`initialize`, :meth:`forward` and :meth:`backward`
+      (abstract: a subclass missing one cannot be instantiated, and the ``TypeError`` names
+      it);
+    - implements :meth:`r_forward` and :meth:`r_backward` for Hessian-vector products
+      (``Network.hvp``, ``gnvp``, the order-2 sensitivity); without them those calls raise
+      ``NotImplementedError`` naming the layer, while training with gradients works.
 
-    def __repr__(self) -> str:
-        return f"Cache(buffers={sorted(self._buffers)})"
-
-
-def _glorot(rng, fan_in, fan_out, dtype):
-    r"""Glorot (Xavier) uniform: :math:`U(-a, a)`, :math:`a = \sqrt{6 / (n_{in} + n_{out})}`."""
-    limit = np.sqrt(6.0 / (fan_in + fan_out))
-    return rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(dtype)
-
-
-def _he(rng, fan_in, fan_out, dtype):
-    r"""He (Kaiming) uniform: :math:`U(-a, a)`, :math:`a = \sqrt{6 / n_{in}}`."""
-    limit = np.sqrt(6.0 / fan_in)
-    return rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(dtype)
-
-
-def _orthogonal(rng, fan_in, fan_out, dtype):
-    r"""Orthogonal (Saxe et al. 2014): the Q factor of a Gaussian matrix, signs fixed by R.
-
-    The result has orthonormal rows or columns (whichever are fewer), so a deep stack of
-    square layers preserves the norm of signals and gradients: the reason deep, narrow tanh
-    stacks (Paper A's 20 and 50 layers of 5 neurons) train from it and barely from Glorot.
-    """
-    big, small = max(fan_in, fan_out), min(fan_in, fan_out)
-    q, r = np.linalg.qr(rng.standard_normal((big, small)))
-    q *= np.sign(np.diag(r))
-    return (q if fan_in >= fan_out else q.T).astype(dtype)
-
-
-INITIALIZERS = {"glorot": _glorot, "he": _he, "orthogonal": _orthogonal}
-
-
-class Layer:
-    """Base class of layers with flat parameters and per-neuron scaling factors.
-
-    A subclass declares ``n_in``, ``n_out`` and ``n_params``, binds views into the network's
-    flat vectors in :meth:`bind`, and implements the passes used by :mod:`bcdnet.passes`:
-    ``forward``, ``backward``, ``r_forward`` and ``r_backward`` (see :class:`Dense` for
-    their contracts).  A layer that lacks a pass fails loudly, naming what is missing.
+    Everything stored between passes goes into the ``cache`` given to each pass (one
+    :class:`Cache` per layer and data size).  :class:`Dense` is the reference
+    implementation; ``bcdnet.testing.check_grad`` / ``check_hvp`` check a new layer inside
+    a network against finite differences.
     """
 
     n_in: int
@@ -108,24 +76,78 @@ class Layer:
     n_params: int
     xp = np            # the array namespace of the bound views (set by ``bind``)
 
-    def bind(self, params: np.ndarray, scales: np.ndarray) -> None:
-        raise NotImplementedError(f"{type(self).__name__} must implement bind")
+    @abc.abstractmethod
+    def bind(self, params, scales) -> None:
+        r"""Keep views of the layer's slices of the network's flat vectors.
 
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            The layer's parameters, a view into ``Network.params``: reshape it, never copy
+            it, so that an optimizer writing ``Network.params`` moves the layer.
+        scales : ndarray of shape (n_out,)
+            The layer's :math:`\alpha`, a view into ``Network.scales``.
+
+        Set ``self.xp = namespace_of(params)`` to allocate in the same namespace.
+        """
+
+    @abc.abstractmethod
     def initialize(self, rng: np.random.Generator) -> None:
-        raise NotImplementedError(f"{type(self).__name__} must implement initialize")
+        """Draw the parameters in place (``params[...] = ...``) from the host generator ``rng``."""
 
+    @abc.abstractmethod
     def forward(self, A_prev, cache):
-        raise NotImplementedError(f"{type(self).__name__} must implement forward")
+        """Return the output ``A``, ``(n_samples, n_out)``, of ``A_prev``, ``(n_samples, n_in)``.
 
+        Store in ``cache`` what :meth:`backward` and the R-passes need (the input, the
+        pre-activation, ...).  The returned array may be a buffer of the cache.
+        """
+
+    @abc.abstractmethod
     def backward(self, dA, cache, grad=None, grad_scales=None, need_input_grad=True, ones=None):
-        raise NotImplementedError(f"{type(self).__name__} must implement backward")
+        r"""Back-propagate :math:`\delta A = \partial E / \partial A` through the layer.
+
+        Parameters
+        ----------
+        dA : ndarray of shape (n_samples, n_out)
+        cache : Cache
+            What the last :meth:`forward` on this data stored.
+        grad : ndarray of shape (n_params,) or None
+            When given, receives :math:`\partial E / \partial \theta` laid out like the
+            parameters (overwritten, not accumulated).
+        grad_scales : ndarray of shape (n_out,) or None
+            When given, receives :math:`\partial E / \partial \alpha`.
+        need_input_grad : bool
+            Whether to return :math:`\delta A_{prev}`.
+        ones : ndarray of shape (n_samples,)
+            A vector of ones (for column sums as products).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_in) or None
+            :math:`\partial E / \partial A_{prev}` when ``need_input_grad``, else None.
+        """
 
     def r_forward(self, cache, RA_prev, V=None, V_scales=None):
-        raise NotImplementedError(f"{type(self).__name__} has no R-operator (r_forward)")
+        r"""Forward R-pass: return :math:`R\{A\}`, shape ``(n_samples, n_out)``, or None when zero.
+
+        ``RA_prev`` (shape ``(n_samples, n_in)`` or None) is :math:`R\{A_{prev}\}`; ``V``
+        (shape ``(n_params,)``) and ``V_scales`` (shape ``(n_out,)``) are the layer's parts
+        of the direction, None for zero.  Optional: needed for Hessian-vector products.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no R-operator (r_forward): "
+                                  f"Hessian-vector products need it")
 
     def r_backward(self, cache, RdA, V=None, V_scales=None, hv=None, hv_scales=None,
                    need_input_grad=True, ones=None):
-        raise NotImplementedError(f"{type(self).__name__} has no R-operator (r_backward)")
+        r"""Backward R-pass: return :math:`R\{\delta A_{prev}\}`, ``(n_samples, n_in)``, or None.
+
+        ``RdA`` (shape ``(n_samples, n_out)`` or None) is :math:`R\{\delta A\}`; ``hv``
+        (shape ``(n_params,)``) and ``hv_scales`` (shape ``(n_out,)``) receive the layer's
+        parts of the product when given.  Optional: needed for Hessian-vector products.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no R-operator (r_backward): "
+                                  f"Hessian-vector products need it")
 
 
 class Dense(Layer):

@@ -13,6 +13,8 @@ To add a loss, subclass :class:`Loss` and implement these three.
 
 from __future__ import annotations
 
+import abc
+
 import numpy as np
 
 from .backend import namespace_of
@@ -20,25 +22,37 @@ from .backend import namespace_of
 __all__ = ["Loss", "MSE"]
 
 
-class Loss:
-    """Base class for losses of the predictions.
+class Loss(abc.ABC):
+    r"""Base class for losses of the predictions.
 
-    ``sample_weight`` (shape ``(n_samples,)``, non-negative, positive sum) is validated by
-    the caller at the public boundary; losses trust it.
+    A subclass implements :meth:`value`, :meth:`grad` and :meth:`hvp` (abstract: a subclass
+    missing one cannot be instantiated, and the ``TypeError`` names it), and may override
+    :meth:`value_and_grad` to share work.  ``P`` and ``Y`` have shape
+    ``(n_samples, n_outputs)``; ``sample_weight`` (shape ``(n_samples,)``, non-negative,
+    positive sum) is validated by the caller at the public boundary, and losses trust it.
+    ``out``, when given, is a preallocated array shaped like ``P`` that receives the result
+    and is returned.  Compute in the namespace of ``P`` (``namespace_of(P)``).
     """
 
+    @abc.abstractmethod
     def value(self, P, Y, sample_weight=None) -> float:
-        raise NotImplementedError(f"{type(self).__name__} must implement value")
+        r"""Return :math:`E(\hat Y)` as a Python float."""
 
+    @abc.abstractmethod
     def grad(self, P, Y, sample_weight=None, out=None):
-        raise NotImplementedError(f"{type(self).__name__} must implement grad")
+        r"""Return :math:`\partial E / \partial \hat Y`, shape ``(n_samples, n_outputs)``."""
 
     def value_and_grad(self, P, Y, sample_weight=None, out=None):
         """Return ``(value, grad)``; subclasses may share work between the two."""
         return self.value(P, Y, sample_weight), self.grad(P, Y, sample_weight, out=out)
 
+    @abc.abstractmethod
     def hvp(self, P, Y, R, sample_weight=None, out=None):
-        raise NotImplementedError(f"{type(self).__name__} must implement hvp")
+        r"""Return :math:`\nabla^2_{\hat Y} E \cdot R` for a direction ``R`` shaped like ``P``.
+
+        The Hessian is that of :math:`E` in the predictions (block-diagonal over samples);
+        ``R`` is :math:`R\{\hat Y\} = Jv`.
+        """
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

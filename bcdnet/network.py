@@ -18,15 +18,14 @@ per layer by default); an optimiser sees a block as a flat vector, exactly like 
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
-
 import numpy as np
 
 from . import passes
 from ._validation import (check_int, check_matrix, check_rng_seed, check_sample_weight,
                           check_targets, check_vector)
 from .backend import asarray, backend_name, get_namespace
+from .block import Block, BlockObjective
+from .evaluation import curvature_product, evaluate, quiet_overflow
 from .layers import Dense, Layer
 from .losses import MSE, Loss
 
@@ -40,41 +39,10 @@ def _float_dtype(dtype) -> np.dtype:
     return dtype
 
 
-def quiet_overflow(fn):
-    """Run ``fn`` with overflow and invalid-value warnings off.
-
-    Parameters that have run away (inf after an exploding step) give inf or NaN losses; the
-    optimizers and the Trainer test for those and step back, so a warning would only be noise.
-    """
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with np.errstate(over="ignore", invalid="ignore"):
-            return fn(*args, **kwargs)
-    return wrapper
-
-
-@dataclass(frozen=True)
-class Block:
-    """A contiguous run of layers ``first..last`` and its slice ``start:stop`` of ``params``."""
-
-    index: int
-    name: str
-    first: int
-    last: int
-    start: int
-    stop: int
-
-    @property
-    def slice(self) -> slice:
-        return slice(self.start, self.stop)
-
-    @property
-    def size(self) -> int:
-        return self.stop - self.start
-
-    @property
-    def layers(self) -> range:
-        return range(self.first, self.last + 1)
+def _kind(layer) -> str:
+    """What ``repr`` shows for a hidden layer: its activation's name, else its class name."""
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "name", None) or type(layer).__name__
 
 
 class Network:
@@ -88,7 +56,8 @@ class Network:
         The loss of the predictions.
     dtype : numpy dtype, default float64
         float32 is the one to ask for on a GPU (:mod:`bcdnet.backend`, dtype policy).
-    backend : {"numpy", "cupy", "strict"} or None
+    backend : {"numpy", "cupy"}, a registered name or None
+        A name registered with :func:`~bcdnet.backend.register_backend` is accepted too.
         Where the arrays live; None: the default (:func:`bcdnet.set_backend`).
 
     Attributes
@@ -110,6 +79,10 @@ class Network:
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layers[{i}] must be a Layer, got {type(layer).__name__}")
+            for size in ("n_in", "n_out", "n_params"):
+                if not isinstance(getattr(layer, size, None), (int, np.integer)):
+                    raise TypeError(f"layers[{i}] ({type(layer).__name__}) must set the "
+                                    f"integer attribute {size}")
             if i and layer.n_in != layers[i - 1].n_out:
                 raise ValueError(f"layers[{i}].n_in must equal layers[{i - 1}].n_out "
                                  f"({layers[i - 1].n_out}), got {layer.n_in}")
@@ -153,7 +126,7 @@ class Network:
 
     @property
     def backend(self) -> str:
-        """The backend's name: ``"numpy"``, ``"cupy"`` or ``"strict"``."""
+        """The backend's name: ``"numpy"``, ``"cupy"`` or a registered one ("strict" in tests)."""
         return backend_name(self.xp)
 
     # ------------------------------------------------------------------ construction
@@ -256,7 +229,7 @@ class Network:
         return [self.n_inputs] + [layer.n_out for layer in self.layers]
 
     def __repr__(self) -> str:
-        acts = sorted({layer.activation.name for layer in self.layers[:-1]}) or ["-"]
+        acts = sorted({_kind(layer) for layer in self.layers[:-1]}) or ["-"]
         where = "" if self.xp is np else f", backend={self.backend}"
         return (f"Network(sizes={self.sizes}, activation={'/'.join(acts)}, "
                 f"n_params={self.n_params}, dtype={self.dtype.name}{where})")
@@ -289,10 +262,6 @@ class Network:
         X, Y, w = self._check_data(X, Y, sample_weight)
         P = passes.forward(self.layers, X, self._full_tape())
         return self.loss.value(P, Y, w)
-
-    def _views(self, vector, slices, first=0, offset=0):
-        return [None if i < first else vector[s.start - offset:s.stop - offset]
-                for i, s in enumerate(slices)]
 
     def loss_grad(self, X, Y, sample_weight=None):
         """Return ``(E, g)``: the loss and its gradient with respect to ``params``.
@@ -340,8 +309,6 @@ class Network:
         The layers below the block are frozen: their output on ``X`` is computed once and
         reused by every evaluation.  ``block`` is an index into :attr:`blocks` or a Block.
         """
-        from .block import BlockObjective
-
         if not isinstance(block, Block):
             index = check_int(block, "block", minimum=0)
             if index >= len(self.blocks):
@@ -350,74 +317,3 @@ class Network:
             block = self.blocks[index]
         X, Y, w = self._check_data(X, Y, sample_weight)
         return BlockObjective(self, block, X, Y, w)
-
-
-@quiet_overflow
-def evaluate(net: Network, A_in, Y, w, tape, grad=True, grad_scales=False, block=None,
-             start=0):
-    """Loss, parameter gradient and scale gradient, running only layers ``start..L``.
-
-    ``A_in`` is the input of layer ``start``.  With ``block`` given, the parameter gradient
-    covers only the block's slice.  Returns ``(E, g or None, s or None)``.
-    """
-    layers = net.layers
-    P = passes.forward(layers, A_in, tape, start)
-    dP = tape.loss_cache.buffer("dP", P.shape, P.dtype)
-    f, dP = net.loss.value_and_grad(P, Y, w, out=dP)
-    if not grad and not grad_scales:
-        return f, None, None
-    g = s = grads = scale_views = None
-    if grad:
-        if block is None:
-            g = net.xp.empty(net.n_params, dtype=net.dtype)
-            grads = net._views(g, net.param_slices, start)
-        else:
-            g = net.xp.empty(block.size, dtype=net.dtype)
-            grads = [g[net.param_slices[i].start - block.start:
-                       net.param_slices[i].stop - block.start] if i in block.layers else None
-                     for i in range(len(layers))]
-    if grad_scales:
-        s = net.xp.zeros(net.scales.size, dtype=net.dtype)
-        scale_views = net._views(s, net.scale_slices, start)
-    passes.backward(layers, tape, dP, start, grads, scale_views)
-    return f, g, s
-
-
-@quiet_overflow
-def curvature_product(net: Network, A_in, Y, w, tape, v=None, u=None, gauss_newton=False,
-                      block=None, start=0):
-    """Hessian (or Gauss–Newton) product along ``(v, u)`` in (params, scales) space.
-
-    ``v`` is a direction in ``params`` (or in the block's slice when ``block`` is given),
-    ``u`` a direction in ``scales``; either may be None (zero).  Returns the two parts of
-    the product, ``(Hv_params or None, Hv_scales or None)``; the params part is computed when
-    ``v`` is given, the scales part when ``u`` is given.
-    """
-    layers, n = net.layers, len(net.layers)
-    if block is None:
-        V = None if v is None else net._views(v, net.param_slices, start)
-        hv = None if v is None else net.xp.empty(net.n_params, dtype=net.dtype)
-        hv_views = None if v is None else net._views(hv, net.param_slices, start)
-    else:
-        def views(vec):
-            return [vec[net.param_slices[i].start - block.start:
-                        net.param_slices[i].stop - block.start] if i in block.layers else None
-                    for i in range(n)]
-        V = None if v is None else views(v)
-        hv = None if v is None else net.xp.zeros(block.size, dtype=net.dtype)
-        hv_views = None if v is None else views(hv)
-    U = None if u is None else net._views(u, net.scale_slices, start)
-    hs = None if u is None else net.xp.zeros(net.scales.size, dtype=net.dtype)
-    hs_views = None if u is None else net._views(hs, net.scale_slices, start)
-
-    P, RP = passes.r_forward(layers, A_in, tape, start, V, U)
-    if RP is None:
-        RP = net.xp.zeros_like(P)
-    RdP = net.loss.hvp(P, Y, RP, w, out=tape.loss_cache.buffer("RdP", P.shape, P.dtype))
-    if gauss_newton:  # G v = J^T (loss Hessian) J v: an ordinary backward pass of RdP
-        passes.backward(layers, tape, RdP, start, hv_views, hs_views)
-    else:
-        dP = tape.loss_cache.buffer("dP", P.shape, P.dtype)
-        _, dP = net.loss.value_and_grad(P, Y, w, out=dP)
-        passes.r_backward(layers, tape, dP, RdP, start, V, U, hv_views, hs_views)
-    return hv, hs

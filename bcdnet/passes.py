@@ -19,13 +19,37 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layers import Cache
-
-__all__ = ["Tape", "forward", "backward", "r_forward", "r_backward"]
+__all__ = ["Cache", "Tape", "forward", "backward", "r_forward", "r_backward"]
 
 # The R-passes run layer by layer right behind the ordinary pass of the same layer (forward
 # then forward R-pass; backward then backward R-pass), so each layer's arrays are still in
 # cache when the R-pass reads them.  The results equal separate sweeps exactly.
+
+
+class Cache:
+    """Per-layer storage for one data size: forward values, deltas and reusable buffers.
+
+    ``A_prev`` is the layer's input (a reference, never a copy).  Buffers are allocated on
+    first use by :meth:`buffer`, in the array namespace ``xp``, and reused while the shape
+    stays the same.
+    """
+
+    def __init__(self, xp=np):
+        self.xp = xp
+        self.A_prev = None
+        self.unit_scales = True
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def buffer(self, name: str, shape: tuple, dtype) -> np.ndarray:
+        """Return the buffer ``name`` with ``shape``, allocating it on first use."""
+        buf = self._buffers.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = self.xp.empty(shape, dtype=dtype)
+            self._buffers[name] = buf
+        return buf
+
+    def __repr__(self) -> str:
+        return f"Cache(buffers={sorted(self._buffers)})"
 
 
 class Tape:

@@ -20,6 +20,10 @@ function                   shows
 Histories are :attr:`bcdnet.TrainResult.history` DataFrames (columns ``iteration``,
 ``train_loss``, ``val_loss``, ``grad_inf``, ``cpu_s``, ``first``, ``last``, ...); several
 runs overlay when given as a mapping ``{label: history}``.
+
+(About 400 lines, kept as one module on purpose: the six figures share the figure, save and
+title helpers above them, each is one short function, and ``bcdnet.plotting.<figure>`` is
+the one place a reader looks for a figure.)
 """
 
 from __future__ import annotations

@@ -34,10 +34,12 @@ the Trainer's seed.  The cyclic selectors keep a position; ``state_dict()`` and
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._component import Component
 from ._validation import check_choice, check_int, check_positive, check_probability
 from .sensitivity import _check_order
 
@@ -67,12 +69,15 @@ class Selection:
         return range(self.first, self.last + 1)
 
 
-class Selector:
+class Selector(Component):
     """Base class: ε-uniform mixing, checks, state and ``__repr__``.
 
-    Subclasses set :attr:`name` and :attr:`needs_sensitivity`, list their constructor
-    arguments in ``_param_names``, and implement :meth:`_select`; stateful ones also
-    implement :meth:`reset`, :meth:`_get_state` and :meth:`_set_state`.
+    A subclass sets :attr:`name` and :attr:`needs_sensitivity`, stores each ``__init__``
+    argument under its own name (``get_params``, ``clone`` and ``repr`` read them from the
+    signature), and implements :meth:`_select`; without it the class cannot be
+    instantiated.  A selector with a position also implements :meth:`reset`,
+    :meth:`_get_state` and :meth:`_set_state` (the state protocol of
+    :class:`~bcdnet.optim.Optimizer`, written once in ``bcdnet._component``).
 
     Parameters
     ----------
@@ -84,34 +89,42 @@ class Selector:
     name : str or None
         The registry name, written into every record (the class name when None).
     needs_sensitivity : bool
-        Whether the rule reads scores; otherwise only ``sens.n_layers`` is used.
+        Whether the rule reads scores; otherwise ``select`` may be given ``sens=None``.
     """
 
     name: str | None = None
     needs_sensitivity = False
-    _param_names: tuple = ("epsilon",)
+    _state_kind = "selector"
 
     def __init__(self, epsilon: float = 0.0):
         self.epsilon = check_probability(epsilon, "epsilon")
 
-    def select(self, sens, iteration: int, rng: np.random.Generator) -> Selection:
+    def select(self, sens, iteration: int, rng: np.random.Generator,
+               n_layers: int | None = None) -> Selection:
         """Choose the next block.
 
         Parameters
         ----------
-        sens : Sensitivity
-            At the current point (an object with ``n_layers`` suffices when
-            :attr:`needs_sensitivity` is False).
+        sens : Sensitivity or None
+            At the current point; may be None when :attr:`needs_sensitivity` is False.
         iteration : int
             The 0-based BCD iteration.
         rng : numpy.random.Generator
             The caller's generator; the only source of randomness.
+        n_layers : int, optional
+            Number of layers; required when ``sens`` is None, else ``sens.n_layers``.
 
         Returns
         -------
         Selection
         """
-        n_layers = check_int(getattr(sens, "n_layers", None), "sens.n_layers", minimum=1)
+        if sens is None:
+            if self.needs_sensitivity:
+                raise ValueError(f"sens must be a Sensitivity: {type(self).__name__} ranks "
+                                 f"layers by their scores, got None")
+            n_layers = check_int(n_layers, "n_layers", minimum=1)
+        else:
+            n_layers = check_int(getattr(sens, "n_layers", None), "sens.n_layers", minimum=1)
         iteration = check_int(iteration, "iteration", minimum=0)
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy Generator, got {type(rng).__name__}")
@@ -130,46 +143,29 @@ class Selector:
     def reset(self) -> None:
         """Forget any position, so the next ``select`` starts afresh (stateless: nothing)."""
 
-    def state_dict(self) -> dict:
-        """Return the state as plain data (``{"selector": class name, ...}``)."""
-        return {"selector": type(self).__name__, **self._get_state()}
-
-    def load_state_dict(self, state: dict) -> None:
-        """Restore a state made by :meth:`state_dict` of the same selector class."""
-        if not isinstance(state, dict):
-            raise TypeError(f"state must be a dict from state_dict(), got {type(state).__name__}")
-        expected = set(self.state_dict())
-        if set(state) != expected:
-            raise ValueError(f"state keys must be {sorted(expected)}, got {sorted(state)}")
-        if state["selector"] != type(self).__name__:
-            raise ValueError(f"state was saved by {state['selector']}, "
-                             f"cannot load it into {type(self).__name__}")
-        self._set_state({k: v for k, v in state.items() if k != "selector"})
-
-    def get_params(self) -> dict:
-        """The constructor arguments, by name."""
-        return {name: getattr(self, name) for name in self._param_names}
-
-    def clone(self) -> "Selector":
-        """A new selector of the same class and hyperparameters, with fresh state."""
-        return type(self)(**self.get_params())
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
-
     def _record_name(self) -> str:
         return self.name or type(self).__name__
 
     # ---------------------------------------------------------------- for subclasses
+    @abc.abstractmethod
     def _select(self, sens, n_layers: int, iteration: int, rng) -> Selection:
-        raise NotImplementedError(f"{type(self).__name__} must implement _select")
+        """Return the :class:`Selection` of the rule (ε-mixing is done by :meth:`select`).
 
-    def _get_state(self) -> dict:
-        return {}
+        Parameters
+        ----------
+        sens : Sensitivity or None
+            At the current point; None when :attr:`needs_sensitivity` is False.
+        n_layers : int
+            Number of layers :math:`L`; the selection must satisfy
+            ``0 <= first <= last < n_layers``.
+        iteration : int
+            The 0-based BCD iteration.
+        rng : numpy.random.Generator
+            The only source of randomness; draw from it only when something is random.
 
-    def _set_state(self, state: dict) -> None:
-        pass
+        The returned ``record`` holds what the rule adds (scores, a path); ``select``
+        prepends ``"selector"`` and ``"explored_uniform"``.
+        """
 
 
 class _Scored(Selector):
@@ -210,7 +206,6 @@ class MostSensitive(_Scored):
     """
 
     name = "most_sensitive"
-    _param_names = ("order", "trust_radius", "epsilon", "gauss_newton")
 
     def _select(self, sens, n_layers, iteration, rng):
         scores = [self._score(sens, l, l) for l in range(n_layers)]
@@ -244,7 +239,6 @@ class Bisection(_Scored):
     """
 
     name = "bisection"
-    _param_names = ("order", "explore", "trust_radius", "epsilon", "gauss_newton")
 
     def __init__(self, order: int = 1, explore: float = 0.1, trust_radius: float = 1e-3,
                  epsilon: float = 0.0, gauss_newton: bool = False):
@@ -270,7 +264,6 @@ class RandomLayer(Selector):
     """A layer drawn uniformly at random (Paper B, "random")."""
 
     name = "random"
-    _param_names = ()
 
     def __init__(self):
         super().__init__(0.0)
@@ -287,8 +280,9 @@ class _Cyclic(Selector):
         super().__init__(epsilon)
         self.step = 0
 
+    @abc.abstractmethod
     def _layer(self, step: int, n_layers: int) -> int:
-        raise NotImplementedError
+        """The layer the cycle visits at ``step`` (0, 1, 2, ...)."""
 
     def _select(self, sens, n_layers, iteration, rng):
         layer = self._layer(self.step, n_layers)
@@ -337,7 +331,6 @@ class AllLayers(Selector):
     """One block covering every layer: end-to-end training through the same code path."""
 
     name = "all"
-    _param_names = ()
 
     def __init__(self):
         super().__init__(0.0)

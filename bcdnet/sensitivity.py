@@ -70,7 +70,9 @@ import numpy as np
 
 from . import passes
 from ._validation import check_choice, check_int, check_positive
+from .backend import asarray
 from .network import Network, evaluate
+from .testing import fd_gradient
 
 __all__ = ["Sensitivity", "sensitivity", "METHODS"]
 
@@ -112,23 +114,27 @@ def sensitivity(net: Network, X, Y, sample_weight=None, method: str = "ad",
 
 
 def _central_differences(net: Network, X, Y, w, h: float):
-    """``(E, s)`` with each :math:`s_i` from :math:`E(\\alpha_i \\pm h)`, α restored exactly."""
+    """``(E, s)`` with each :math:`s_i` from :math:`E(\\alpha_i \\pm h)`, α restored exactly.
+
+    Layer by layer (:func:`bcdnet.testing.fd_gradient` on the layer's α), so the layers below
+    are run once per layer, not once per evaluation.
+    """
     layers, scales = net.layers, net.scales
     tape, prefix_cache = passes.Tape(len(layers), net.xp), passes.Tape(1, net.xp).caches[0]
     values = net.xp.empty(scales.size, dtype=net.dtype)
     loss = float(evaluate(net, X, Y, w, tape, grad=False)[0])
     A_in = X                                   # input of layer l at the unperturbed α
     for l, layer in enumerate(layers):
-        for i in range(net.scale_slices[l].start, net.scale_slices[l].stop):
-            alpha = scales[i]
-            try:
-                scales[i] = alpha + h
-                f_plus = float(evaluate(net, A_in, Y, w, tape, grad=False, start=l)[0])
-                scales[i] = alpha - h
-                f_minus = float(evaluate(net, A_in, Y, w, tape, grad=False, start=l)[0])
-            finally:
-                scales[i] = alpha
-            values[i] = (f_plus - f_minus) / (2.0 * h)
+        part = net.scale_slices[l]
+        alpha = scales[part].copy()
+
+        def loss_at(trial, l=l, A_in=A_in, part=part):
+            scales[part] = asarray(trial, net.xp, net.dtype)
+            return evaluate(net, A_in, Y, w, tape, grad=False, start=l)[0]
+        try:
+            values[part] = asarray(fd_gradient(loss_at, alpha, h), net.xp, net.dtype)
+        finally:
+            scales[part] = alpha
         A_in = layer.forward(A_in, prefix_cache).copy()
     return loss, values
 

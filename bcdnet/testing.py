@@ -38,7 +38,68 @@ import numpy as np
 
 from .backend import to_numpy
 
-__all__ = ["CheckReport", "check_grad", "check_hvp"]
+__all__ = ["CheckReport", "check_grad", "check_hvp", "fd_gradient", "fd_hvp"]
+
+
+def fd_gradient(f, x, h: float = 1e-5) -> np.ndarray:
+    r"""Central differences of a scalar function in every coordinate of ``x``.
+
+    .. math::  \hat g_i = \frac{f(x + h e_i) - f(x - h e_i)}{2h}
+
+    Parameters
+    ----------
+    f : callable
+        ``f(y) -> float`` for ``y`` shaped like ``x`` (a float64 host array, a fresh copy
+        each call, so ``f`` may keep or change it).
+    x : array_like of any shape
+        Where to differentiate; not modified.
+    h : float
+        The step.
+
+    Returns
+    -------
+    ndarray of float64, shaped like ``x``
+    """
+    x = np.array(to_numpy(x), dtype=np.float64)
+    flat = x.reshape(-1)                 # a view: perturbing it perturbs x
+    fd = np.empty_like(flat)
+    for i in range(flat.size):
+        xi = flat[i]
+        flat[i] = xi + h
+        f_plus = float(f(x.copy()))
+        flat[i] = xi - h
+        f_minus = float(f(x.copy()))
+        flat[i] = xi
+        fd[i] = (f_plus - f_minus) / (2 * h)
+    return fd.reshape(x.shape)
+
+
+def fd_hvp(grad, x, v, eps: float = 1e-5) -> np.ndarray:
+    r"""The central difference of ``grad`` along ``v``: a finite-difference Hessian-vector product.
+
+    .. math::  \widehat{Hv} = \frac{\nabla f(x + \epsilon v) - \nabla f(x - \epsilon v)}{2 \epsilon}
+
+    ``grad`` may be any function of ``x`` returning an array: the result is then the
+    derivative of that function along ``v`` (its Jacobian times ``v``); for an elementwise
+    function and ``v`` of ones, its elementwise derivative.
+
+    Parameters
+    ----------
+    grad : callable
+        ``grad(y) -> array`` for ``y`` shaped like ``x``.
+    x, v : array_like of the same shape
+    eps : float
+        The step along ``v``.
+
+    Returns
+    -------
+    ndarray of float64, shaped like ``grad(x)``
+    """
+    x = np.asarray(to_numpy(x), dtype=np.float64)
+    v = np.asarray(to_numpy(v), dtype=np.float64)
+    plus = np.asarray(to_numpy(grad(x + eps * v)), dtype=np.float64)
+    minus = np.asarray(to_numpy(grad(x - eps * v)), dtype=np.float64)
+    return (plus - minus) / (2 * eps)
 
 
 @dataclass
@@ -126,15 +187,7 @@ def check_grad(fun, x, h: float = 1e-5, tol: float = 1e-7, floor: float | None =
     if floor is None:
         floor = max(1e-3 * abs(float(f0)), 1e-12)
     g = np.array(to_numpy(g), dtype=np.float64)
-    fd = np.empty_like(x)
-    for i in range(x.size):
-        xi = x[i]
-        x[i] = xi + h
-        f_plus = fun(x.copy())[0]
-        x[i] = xi - h
-        f_minus = fun(x.copy())[0]
-        x[i] = xi
-        fd[i] = (f_plus - f_minus) / (2 * h)
+    fd = fd_gradient(lambda y: fun(y)[0], x, h)
     return CheckReport(name, _relative_error(fd, g, floor), tol, _worst(fd, g))
 
 
@@ -170,8 +223,7 @@ def check_hvp(grad, hvp, x, v=None, u=None, eps: float = 1e-5, tol: float = 1e-6
     u = rng.standard_normal(x.size) if u is None else np.asarray(to_numpy(u), dtype=np.float64)
     Hv = np.array(to_numpy(hvp(x.copy(), v)), dtype=np.float64)
     Hu = np.array(to_numpy(hvp(x.copy(), u)), dtype=np.float64)
-    fd = (np.asarray(to_numpy(grad(x + eps * v)), dtype=np.float64)
-          - np.asarray(to_numpy(grad(x - eps * v)), dtype=np.float64)) / (2 * eps)
+    fd = fd_hvp(grad, x, v, eps)
     denominator = (np.linalg.norm(u) * np.linalg.norm(Hv)
                    + np.linalg.norm(v) * np.linalg.norm(Hu))
     symmetry = abs(float(u @ Hv) - float(v @ Hu)) / max(denominator, floor)

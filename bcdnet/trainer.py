@@ -34,7 +34,7 @@ import os
 
 import pandas as pd
 
-from ._bcd_loop import HISTORY_COLUMNS, BCDRun
+from .bcd import HISTORY_COLUMNS, BCDRun
 from ._validation import (check_int, check_matrix, check_nonnegative, check_positive,
                           check_rng_seed, check_sample_weight, check_targets)
 from .network import Network

@@ -33,6 +33,9 @@ from bcdnet import backend  # noqa: E402
 from benchmarks._common import load_average, one_thread, threads_note  # noqa: E402
 from benchmarks._machine import machine_description  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "tests"))
+import strict_namespace  # noqa: E402,F401  (registers the test-only "strict" backend)
+
 #: (label, backend name, dtype) of every column that can run here
 COLUMNS = [("numpy f64", "numpy", "float64"), ("strict f64", "strict", "float64"),
            ("cupy f64", "cupy", "float64"), ("cupy f32", "cupy", "float32")]

@@ -9,10 +9,19 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+import strict_namespace  # noqa: F401  (registers the "strict" backend: BCDNET_BACKEND=strict)
+from hypothesis import HealthCheck, settings
 
-settings.register_profile("ci", deadline=None, print_blob=True, derandomize=True)
-settings.register_profile("dev", deadline=None)
+# The hypothesis profiles, registered here once; a test file sets only its example budget
+# (``@settings(max_examples=N)``), which inherits the rest from the loaded profile.  No
+# deadline: the machines are shared, and no test asserts a time.  Drawing a network and data
+# can be slow, and the boundary suite draws large junk on purpose, so those health checks
+# are off.  "ci" is repeatable (derandomize) and prints the blob that reproduces a failure.
+_COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                     HealthCheck.filter_too_much,
+                                                     HealthCheck.data_too_large])
+settings.register_profile("ci", print_blob=True, derandomize=True, **_COMMON)
+settings.register_profile("dev", **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 

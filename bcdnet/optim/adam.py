@@ -58,7 +58,6 @@ class Adam(SteppingOptimizer):
     """
 
     limits = {"max_iter": check_max_iter, "gtol": check_tolerance}
-    _param_names = ("lr", "betas", "eps", "max_iter", "gtol")
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, *, max_iter=1000, gtol=0.0):
         self.lr = check_positive(lr, "lr")
@@ -67,7 +66,7 @@ class Adam(SteppingOptimizer):
         for i, beta in enumerate(betas):
             if check_probability(beta, f"betas[{i}]") >= 1.0:
                 raise ValueError(f"betas[{i}] must lie in [0, 1), got {beta}")
-        self.betas = (float(betas[0]), float(betas[1]))
+        self.betas = betas
         self.eps = check_positive(eps, "eps")
         self._check_limits(max_iter=max_iter, gtol=gtol)
         self.reset()

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._validation import as_float_array, check_int, check_positive
 from .base import (Optimizer, Status, check_max_iter, check_optional_limit, check_tolerance,
-                   converged_message, first_evaluation, result, snapshot)
+                   first_evaluation, result, snapshot, stopped)
 
 __all__ = ["BarzilaiBorwein"]
 
@@ -90,8 +90,6 @@ class BarzilaiBorwein(Optimizer):
 
     limits = {"max_iter": check_max_iter, "max_eval": check_optional_limit,
               "gtol": check_tolerance}
-    _param_names = ("variant", "window", "gamma", "lambda_min", "lambda_max", "max_iter",
-                    "gtol", "max_eval")
 
     def __init__(self, variant=2, window=10, *, gamma=1e-4, lambda_min=1e-10, lambda_max=1e4,
                  max_iter=1500, gtol=1e-5, max_eval=None):
@@ -152,10 +150,10 @@ class BarzilaiBorwein(Optimizer):
         status = None
         while status is None:
             if gnorm <= gtol or gnorm == 0.0:
-                status, message = Status.GTOL, converged_message(gnorm, gtol)
+                status, message = stopped(Status.GTOL, gnorm=gnorm, gtol=gtol)
                 break
             if nit >= max_iter:
-                status, message = Status.MAX_ITER, f"stopped: max_iter = {max_iter} iterations done"
+                status, message = stopped(Status.MAX_ITER, max_iter=max_iter)
                 break
             d = -self.step_size * g
             gtd = float(g @ d)
@@ -169,7 +167,7 @@ class BarzilaiBorwein(Optimizer):
             t = 1.0
             while True:                                   # non-monotone line search
                 if nfev >= max_eval:
-                    status, message = Status.MAX_EVAL, f"stopped: max_eval = {max_eval} evaluations done"
+                    status, message = stopped(Status.MAX_EVAL, max_eval=max_eval)
                     break
                 if t * d_norm <= _EPS * max(x_norm, 1.0):
                     status = Status.LINE_SEARCH_FAILED
@@ -199,7 +197,7 @@ class BarzilaiBorwein(Optimizer):
                 best = (x, f, g)
             gnorm = float(abs(g).max())
             if callback is not None and callback(snapshot(x, f, g, nit, nfev)):
-                status, message = Status.CALLBACK, "stopped by callback"
+                status, message = stopped(Status.CALLBACK)
         if status != Status.GTOL:      # a converged point is returned as is, else the best
             x, f, g = best
         return result(x, f, g, nit, nfev, status, message)

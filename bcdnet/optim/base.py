@@ -20,84 +20,17 @@ data, and ``clone()`` gives a fresh optimizer with the same hyperparameters.
 
 from __future__ import annotations
 
-import enum
+import abc
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from .._validation import as_float_array, check_int, check_nonnegative, check_vector
-from ..backend import asarray, is_host_array, namespace_of
+from .._component import Component, _is_array
+from ..backend import asarray, namespace_of
+from .result import OptimizeResult, Status, result, snapshot, stopped  # noqa: F401
 
 __all__ = ["Status", "OptimizeResult", "Optimizer"]
-
-
-class Status(enum.IntEnum):
-    """Why a run stopped; ``OptimizeResult.status`` holds one of these.
-
-    The first three are convergence (``success=True``); the budget and callback stops are
-    normal ends of a run that did not converge; the last two are failures.
-    """
-
-    GTOL = 0                #: ||grad f||_inf <= gtol
-    FTOL = 1                #: relative reduction of f <= ftol
-    MIN_SPREAD = 2          #: ICRS: every spread contracted below rel_min times its start
-    MAX_ITER = 3            #: max_iter iterations done
-    MAX_EVAL = 4            #: max_eval evaluations of fun done
-    CALLBACK = 5            #: the callback returned True
-    BATCHES_EXHAUSTED = 6   #: the batch iterable ran out
-    NONFINITE = 7           #: fun gave NaN or inf and the method could not step back
-    LINE_SEARCH_FAILED = 8  #: no step along a descent direction lowered f
-
-
-_CONVERGED = frozenset({Status.GTOL, Status.FTOL, Status.MIN_SPREAD})
-
-
-@dataclass(repr=False, eq=False)
-class OptimizeResult:
-    """Where a run stopped and why.
-
-    Attributes
-    ----------
-    x : ndarray of shape (n,)
-        The returned point (the last finite one, for a run that met NaN or inf).
-    fun : float
-        ``f(x)`` (with batches: the loss of the last batch used, see each optimizer).
-    jac : ndarray of shape (n,) or None
-        The gradient at ``x``; None for derivative-free methods.
-    nit : int
-        Iterations done in this call.
-    nfev : int
-        Calls of ``fun`` in this call, including the first one at ``x0``.
-    success : bool
-        True when a convergence test stopped the run (``status`` 0, 1 or 2).
-    status : int
-        A :class:`Status` code.
-    message : str
-        The reason in words, with the numbers that triggered it.
-    trace : ndarray or None
-        Optimizer-specific history (ICRS: the best value after each evaluation).
-    """
-
-    x: np.ndarray
-    fun: float
-    jac: np.ndarray | None = None
-    nit: int = 0
-    nfev: int = 0
-    success: bool = False
-    status: int = -1
-    message: str = ""
-    trace: np.ndarray | None = field(default=None)
-
-    def __repr__(self) -> str:
-        with np.printoptions(precision=6, threshold=8, edgeitems=3):
-            rows = [f"  {name:>7}: {getattr(self, name)!r}" for name in
-                    ("message", "success", "status", "fun", "x", "nit", "nfev", "jac")]
-            if isinstance(self.status, Status):
-                rows[2] = f"  {'status':>7}: {int(self.status)} ({self.status.name})"
-            if self.trace is not None:
-                rows.append(f"  {'trace':>7}: array of {len(self.trace)} values")
-        return "OptimizeResult(\n" + "\n".join(rows) + "\n)"
 
 
 def check_x0(x0) -> np.ndarray:
@@ -150,10 +83,6 @@ def all_finite(f: float, g: np.ndarray) -> bool:
     return math.isfinite(f) and bool(namespace_of(g).isfinite(g).all())
 
 
-def converged_message(gnorm: float, gtol: float) -> str:
-    return f"converged: ||grad f||_inf = {gnorm:.3g} <= gtol = {gtol:.3g}"
-
-
 def check_max_iter(value, name="max_iter"):
     return check_int(value, name, minimum=1)
 
@@ -168,26 +97,24 @@ def check_tolerance(value, name):
     return check_nonnegative(value, name)
 
 
-def result(x, f, g, nit, nfev, status: Status, message: str, trace=None) -> OptimizeResult:
-    """Build an :class:`OptimizeResult`; ``success`` follows from ``status``."""
-    return OptimizeResult(x=x, fun=f, jac=g, nit=nit, nfev=nfev,
-                          success=status in _CONVERGED, status=status,
-                          message=message, trace=trace)
-
-
-def snapshot(x, f, g, nit, nfev) -> OptimizeResult:
-    """What a callback sees after an iteration: copies, so it may keep them."""
-    return OptimizeResult(x=x.copy(), fun=f, jac=None if g is None else g.copy(), nit=nit,
-                          nfev=nfev, success=False, status=-1, message="running")
-
-
-class Optimizer:
+class Optimizer(Component):
     """Base class: the scipy-style ``minimize`` contract, limits, state and cloning.
 
-    Subclasses set the class attributes, store their hyperparameters in ``__init__`` after
-    checking them, and implement :meth:`_minimize`, :meth:`_get_state`, :meth:`_set_state`
-    and :meth:`reset`.  ``self._xp`` is the array namespace of ``x0`` (NumPy, or CuPy on a
-    GPU network): allocate state with it (``self._xp.zeros(n)``).
+    A subclass
+
+    - checks its hyperparameters in ``__init__`` and stores each under its argument's name
+      (``self.lr = lr``): :meth:`get_params`, :meth:`set_params`, :meth:`clone` and
+      ``repr`` read them from ``__init__``'s signature, so nothing else lists them;
+      limits (``max_iter``, ``gtol``, ...) are stored through :meth:`_check_limits`;
+    - implements the four abstract methods, :meth:`_minimize` (the algorithm),
+      :meth:`reset`, :meth:`_get_state` and :meth:`_set_state` (the state; a stateless
+      optimizer returns ``{}`` and does nothing); a subclass missing one of them cannot be
+      instantiated, and the ``TypeError`` names what is missing;
+    - may override :meth:`_state_size` so that ``minimize`` refuses a state made for
+      vectors of another length.
+
+    ``self._xp`` is the array namespace of ``x0`` (NumPy, or CuPy on a GPU network):
+    allocate state with it (``self._xp.zeros(n)``).
 
     Attributes
     ----------
@@ -199,6 +126,7 @@ class Optimizer:
         Name -> checker of every limit or tolerance that ``minimize`` overrides may replace.
     """
 
+    _state_kind = "optimizer"
     needs_gradient = True
     supports_batches = False
     _xp = np        # the array namespace of the state: that of the last x0 (None after a load)
@@ -261,62 +189,61 @@ class Optimizer:
                              f"one clone() per block")
         return self._minimize(fun, x0, callback, batches, **limits)
 
+    @abc.abstractmethod
     def reset(self) -> None:
         """Forget the state, so that the next ``minimize`` starts afresh."""
-        raise NotImplementedError
-
-    def state_dict(self) -> dict:
-        """Return the state as plain data (arrays, ints, floats, strings, lists); a copy."""
-        state = {"optimizer": type(self).__name__}
-        for key, value in self._get_state().items():
-            state[key] = value.copy() if _is_array(value) else value
-        return state
 
     def load_state_dict(self, state: dict) -> None:
         """Restore a state made by :meth:`state_dict` of the same optimizer class.
 
-        Raises ValueError when keys are missing or unknown, or shapes do not fit.
+        Raises ValueError when keys are missing or unknown, or shapes do not fit.  The
+        arrays move to the namespace of the next ``x0``.
         """
-        if not isinstance(state, dict):
-            raise TypeError(f"state must be a dict from state_dict(), got {type(state).__name__}")
-        expected = set(self.state_dict())
-        if set(state) != expected:
-            raise ValueError(f"state keys must be {sorted(expected)}, got {sorted(state)}")
-        if state["optimizer"] != type(self).__name__:
-            raise ValueError(f"state was saved by {state['optimizer']}, "
-                             f"cannot load it into {type(self).__name__}")
-        body = {k: (v.copy() if _is_array(v) else v)
-                for k, v in state.items() if k != "optimizer"}
-        self._set_state(body)
-        self._xp = None               # moved to the namespace of the next x0 by minimize
-
-    def clone(self) -> "Optimizer":
-        """A new optimizer of the same class and hyperparameters, with empty state."""
-        return type(self)(**self.get_params())
-
-    def get_params(self) -> dict:
-        """The constructor arguments, by name."""
-        return {name: getattr(self, name) for name in self._param_names}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
+        super().load_state_dict(state)
+        self._xp = None
 
     # ---------------------------------------------------------------- for subclasses
-    _param_names: tuple = ()
-
+    @abc.abstractmethod
     def _minimize(self, fun, x0, callback, batches, **limits) -> OptimizeResult:
-        raise NotImplementedError
+        """Run the algorithm from the stored state; return an :class:`OptimizeResult`.
 
+        Parameters
+        ----------
+        fun : callable
+            As in :meth:`minimize` (``fun(x, batch)`` when ``batches`` is given).
+        x0 : ndarray of shape (n,)
+            A checked, finite copy of the caller's starting point.
+        callback : callable or None
+            Call ``callback(snapshot(x, f, g, nit, nfev))`` after each iteration and stop
+            with :data:`Status.CALLBACK` when it returns True.
+        batches : iterable or None
+            None unless the class sets ``supports_batches``.
+        **limits
+            Every name of :attr:`limits`, with this call's value.
+
+        Build the result with :func:`~bcdnet.optim.result.result` and the shared stop
+        messages with :func:`~bcdnet.optim.result.stopped`.
+        """
+
+    @abc.abstractmethod
     def _get_state(self) -> dict:
-        raise NotImplementedError
+        """The state as ``{key: array, number, string, list or None}``; ``{}`` when stateless.
 
+        Arrays are those the optimizer keeps (``state_dict`` copies them), e.g. moments of
+        shape ``(n,)``.
+        """
+
+    @abc.abstractmethod
     def _set_state(self, state: dict) -> None:
-        raise NotImplementedError
+        """Restore what :meth:`_get_state` returned, checking shapes (see :meth:`_load_vector`)."""
 
     def _state_size(self) -> int | None:
-        """Length of the vectors the state is for, or None when the state is empty."""
-        raise NotImplementedError
+        """Length ``n`` of the vectors the state is for, or None when it holds none.
+
+        ``minimize`` refuses an ``x0`` of another length while this is not None.  The
+        default, None, skips the check: override it when the state holds vectors.
+        """
+        return None
 
     def _move_state(self, xp) -> None:
         """Move the state's arrays into namespace ``xp`` (a load, or a change of backend)."""
@@ -354,11 +281,6 @@ class Optimizer:
 _END = object()
 
 
-def _is_array(value) -> bool:
-    """A NumPy array or a device array (CuPy, strict)."""
-    return isinstance(value, np.ndarray) or not is_host_array(value)
-
-
 class SteppingOptimizer(Optimizer):
     r"""Shared driver of the methods whose iteration is one explicit step (GD, Adam).
 
@@ -379,11 +301,16 @@ class SteppingOptimizer(Optimizer):
 
     supports_batches = True
 
+    @abc.abstractmethod
     def _step(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """Return the next point :math:`x_{k+1}` from ``x`` and ``g`` (all of shape ``(n,)``).
 
+        Update the state here (moments, velocity); do not modify ``x`` or ``g``.
+        """
+
+    @abc.abstractmethod
     def _prepare(self, size: int) -> None:
-        raise NotImplementedError
+        """Allocate the state for vectors of length ``size`` unless it already exists."""
 
     def _minimize(self, fun, x0, callback, batches, *, max_iter, gtol):
         stream = None if batches is None else iter(batches)
@@ -400,10 +327,10 @@ class SteppingOptimizer(Optimizer):
             if gtol > 0:
                 gnorm = float(abs(g).max())
                 if gnorm <= gtol:
-                    status, message = Status.GTOL, converged_message(gnorm, gtol)
+                    status, message = stopped(Status.GTOL, gnorm=gnorm, gtol=gtol)
                     break
             if nit >= max_iter:
-                status, message = Status.MAX_ITER, f"stopped: max_iter = {max_iter} steps done"
+                status, message = stopped(Status.MAX_ITER, "steps", max_iter=max_iter)
                 break
             with np.errstate(over="ignore", invalid="ignore"):  # caught just below
                 x_new = self._step(x, g)
@@ -428,6 +355,6 @@ class SteppingOptimizer(Optimizer):
                 break
             x, f, g = x_new, f_new, g_new
             if callback is not None and callback(snapshot(x, f, g, nit, nfev)):
-                status, message = Status.CALLBACK, "stopped by callback"
+                status, message = stopped(Status.CALLBACK)
                 break
         return result(x, f, g, nit, nfev, status, message)

@@ -46,7 +46,6 @@ class GD(SteppingOptimizer):
     """
 
     limits = {"max_iter": check_max_iter, "gtol": check_tolerance}
-    _param_names = ("lr", "trust_radius", "max_iter", "gtol")
 
     def __init__(self, lr=1e-4, trust_radius=None, *, max_iter=1000, gtol=0.0):
         self.lr = check_positive(lr, "lr")
@@ -74,6 +73,3 @@ class GD(SteppingOptimizer):
 
     def _set_state(self, state):
         pass
-
-    def _state_size(self):
-        return None

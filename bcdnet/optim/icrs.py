@@ -11,7 +11,7 @@ from .._validation import as_float_array, check_int, check_positive, check_rng_s
 from ..backend import asarray
 from .adam import _size
 from .base import (Optimizer, Status, check_optional_limit, first_value, result, snapshot,
-                   value_of)
+                   stopped, value_of)
 
 __all__ = ["ICRS"]
 
@@ -85,18 +85,15 @@ class ICRS(Optimizer):
     needs_gradient = False
     limits = {"max_eval": check_optional_limit, "max_iter": check_optional_limit,
               "rel_min": check_positive}
-    _param_names = ("sigma0", "n_fail_max", "contract", "n_succ_expand", "expand", "rel_min",
-                    "max_eval", "max_iter", "seed", "bounds")
 
     def __init__(self, sigma0=None, n_fail_max=20, contract=0.5, n_succ_expand=2, expand=1.1,
                  *, rel_min=1e-6, max_eval=10000, max_iter=None, seed=None, bounds=None):
         if sigma0 is not None:
-            sigma0 = as_float_array(sigma0, "sigma0")
-            if sigma0.ndim > 1 or not np.isfinite(sigma0).all() or not (sigma0 > 0).all():
+            spread = as_float_array(sigma0, "sigma0")
+            if spread.ndim > 1 or not np.isfinite(spread).all() or not (spread > 0).all():
                 raise ValueError(f"sigma0 must be a positive finite number or 1-D array, "
                                  f"got {sigma0!r}")
-            sigma0 = float(sigma0) if sigma0.ndim == 0 else sigma0
-        self.sigma0 = sigma0
+        self.sigma0 = sigma0           # hyperparameters are kept as given (get_params, clone)
         self.n_fail_max = check_int(n_fail_max, "n_fail_max", minimum=1)
         self.contract = check_positive(contract, "contract")
         if self.contract >= 1.0:
@@ -105,7 +102,8 @@ class ICRS(Optimizer):
         self.expand = check_positive(expand, "expand")
         if self.expand < 1.0:
             raise ValueError(f"expand must be at least 1, got {expand}")
-        self.bounds = self._check_bounds(bounds)
+        self.bounds = bounds
+        self._bounds = self._check_bounds(bounds)
         self.seed = seed
         self._rng = copy.deepcopy(check_rng_seed(seed))   # private: never advances the caller's
         self._rng_start = self._rng.bit_generator.state
@@ -142,9 +140,9 @@ class ICRS(Optimizer):
 
     def _start(self, x0):
         n, xp = x0.size, self._xp
-        if self.bounds is not None:
+        if self._bounds is not None:
             lower, upper = (asarray(np.broadcast_to(b, (n,)), xp) if b.ndim == 0 or b.size == n
-                            else None for b in self.bounds)
+                            else None for b in self._bounds)
             if lower is None or upper is None:
                 raise ValueError(f"bounds must be scalars or have {n} entries like x0")
             if ((x0 < lower) | (x0 > upper)).any():
@@ -182,10 +180,10 @@ class ICRS(Optimizer):
                 message = f"converged: largest relative spread {spread:.3g} <= rel_min = {rel_min:.3g}"
                 break
             if nfev >= max_eval:
-                status, message = Status.MAX_EVAL, f"stopped: max_eval = {max_eval} evaluations done"
+                status, message = stopped(Status.MAX_EVAL, max_eval=max_eval)
                 break
             if nit >= max_iter:
-                status, message = Status.MAX_ITER, f"stopped: max_iter = {max_iter} trials done"
+                status, message = stopped(Status.MAX_ITER, "trials", max_iter=max_iter)
                 break
             trial = x + sigma * asarray(rng.standard_normal(x.size), xp)   # drawn on the host
             if box is not None:
@@ -208,7 +206,7 @@ class ICRS(Optimizer):
                     self.n_failure = 0
             trace.append(f)
             if callback is not None and callback(snapshot(x, f, None, nit, nfev)):
-                status, message = Status.CALLBACK, "stopped by callback"
+                status, message = stopped(Status.CALLBACK)
                 break
         return result(x, f, None, nit, nfev, status, message, trace=np.array(trace))
 

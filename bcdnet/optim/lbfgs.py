@@ -9,7 +9,7 @@ import numpy as np
 from .._validation import as_float_array, check_choice, check_int, check_positive
 from ..backend import namespace_of
 from .base import (Optimizer, Status, check_max_iter, check_optional_limit, check_tolerance,
-                   converged_message, first_evaluation, result, snapshot)
+                   first_evaluation, result, snapshot, stopped)
 from .line_search import strong_wolfe
 
 __all__ = ["LBFGS"]
@@ -95,8 +95,6 @@ class LBFGS(Optimizer):
 
     limits = {"max_iter": check_max_iter, "max_eval": check_optional_limit,
               "gtol": check_tolerance, "ftol": check_tolerance}
-    _param_names = ("history_size", "max_iter", "line_search", "lr", "c1", "c2", "max_ls",
-                    "gtol", "ftol", "max_eval", "xtol")
 
     def __init__(self, history_size=10, max_iter=20, line_search="strong_wolfe", *, lr=1.0,
                  c1=1e-4, c2=0.9, max_ls=25, gtol=1e-5, ftol=2.220446049250313e-09,
@@ -181,7 +179,7 @@ class LBFGS(Optimizer):
         status = None
         gnorm = float(abs(g).max())
         if gnorm <= gtol or gnorm == 0.0:
-            return result(x, f, g, 0, 1, Status.GTOL, converged_message(gnorm, gtol))
+            return result(x, f, g, 0, 1, *stopped(Status.GTOL, gnorm=gnorm, gtol=gtol))
 
         def phi(t):
             x_t = x + t * d
@@ -193,7 +191,7 @@ class LBFGS(Optimizer):
 
         while status is None:
             if nfev >= max_eval:
-                status, message = Status.MAX_EVAL, f"stopped: max_eval = {max_eval} evaluations done"
+                status, message = stopped(Status.MAX_EVAL, max_eval=max_eval)
                 break
             d = self._direction(g, tmp)
             gtd = float(g @ d)
@@ -234,15 +232,15 @@ class LBFGS(Optimizer):
             x, f, g = x_new, f_new, g_new
             gnorm = float(abs(g).max())
             if gnorm <= gtol:
-                status, message = Status.GTOL, converged_message(gnorm, gtol)
+                status, message = stopped(Status.GTOL, gnorm=gnorm, gtol=gtol)
             elif 0.0 <= f_old - f <= ftol * max(abs(f_old), abs(f), 1.0):
                 status = Status.FTOL
                 message = (f"converged: relative reduction of f "
                            f"{(f_old - f) / max(abs(f_old), abs(f), 1.0):.3g} <= ftol = {ftol:.3g}")
             elif callback is not None and callback(snapshot(x, f, g, nit, nfev)):
-                status, message = Status.CALLBACK, "stopped by callback"
+                status, message = stopped(Status.CALLBACK)
             elif nit >= max_iter:
-                status, message = Status.MAX_ITER, f"stopped: max_iter = {max_iter} iterations done"
+                status, message = stopped(Status.MAX_ITER, max_iter=max_iter)
         return result(x, f, g, nit, nfev, status, message)
 
     # ---------------------------------------------------------------- state

@@ -10,7 +10,8 @@ import pytest
 
 import bcdnet
 from bcdnet import backend
-from bcdnet._strict import StrictArray
+import strict_namespace
+from strict_namespace import StrictArray
 
 PACKAGE = Path(bcdnet.__file__).parent
 
@@ -92,3 +93,16 @@ def test_only_backend_imports_cupy():
                 offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
     assert all(o.startswith("backend.py:") for o in offenders), offenders
     assert offenders, "backend.py should import cupy (lazily)"
+
+
+def test_the_strict_namespace_is_registered_by_the_tests_not_shipped():
+    assert "strict" not in backend.BACKENDS
+    assert not (PACKAGE / "_strict.py").exists()
+    assert backend.get_namespace("strict") is strict_namespace.namespace
+
+
+def test_register_backend_refuses_the_built_in_names():
+    with pytest.raises(ValueError, match="new backend name"):
+        backend.register_backend("numpy", np, np.ndarray)
+    with pytest.raises(TypeError, match="array_type must be a class"):
+        backend.register_backend("mine", np, "ndarray")

@@ -9,7 +9,7 @@ import pytest
 
 import bcdnet as bn
 from bcdnet.backend import to_numpy
-from bcdnet._strict import StrictArray
+from strict_namespace import StrictArray
 
 RTOL = 1e-12
 

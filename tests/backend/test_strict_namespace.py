@@ -8,7 +8,7 @@ import scipy.linalg
 
 import bcdnet
 from bcdnet import backend
-from bcdnet._strict import ImplicitConversionError, StrictArray
+from strict_namespace import ImplicitConversionError, StrictArray
 
 xp = backend.get_namespace("strict")
 LIBRARY_FILE = os.path.join(os.path.dirname(bcdnet.__file__), "_library_probe.py")

@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -27,9 +27,7 @@ from boundary_strategies import (CSV_TEXT, DTYPES, FILE_ERRORS, FLOATS, JUNK, at
                                  bad_arrays, data, good_arrays, huge_data, maybe, moderate,
                                  sample_weights)
 
-SETTINGS = settings(max_examples=500, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.filter_too_much])
+SETTINGS = settings(max_examples=500)
 NET_SIZES = [3, 4, 2]
 
 

@@ -3,7 +3,8 @@
 An open bug is a strict xfail naming the file, the input and the exception: it passes once
 its bug is fixed, which strict xfail reports as a failure, so the mark and the matching entry
 of ``KNOWN_BUGS`` in boundary_strategies.py can then go.  The test stays, as the guard of the
-fix ("was a known bug").
+fix ("was a known bug"), asserting the documented outcome: the exact value, or the refusal
+with its message.
 """
 
 import warnings
@@ -16,14 +17,11 @@ from bcdnet.datasets import Standardizer, load_ccpp, make_cstr
 from boundary_strategies import huge_data
 
 
-def no_warning_or_value_error(fn, *args, **kwargs):
-    """Call ``fn`` with RuntimeWarnings as errors; a ValueError counts as a clean refusal."""
+def without_warnings(fn, *args, **kwargs):
+    """Call ``fn`` with RuntimeWarnings as errors (a warning fails the test)."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        try:
-            return fn(*args, **kwargs)
-        except ValueError:
-            return None
+        return fn(*args, **kwargs)
 
 
 def test_complex_data_is_refused(net):      # was a known bug: cast to real with a warning
@@ -33,52 +31,71 @@ def test_complex_data_is_refused(net):      # was a known bug: cast to real with
             net.predict(np.full((2, 3), 1 + 5j))
 
 
-# was a known bug: check_sample_weight summed weights near 1e308 (RuntimeWarning, E = nan)
+# was a known bug: check_sample_weight summed weights near 1e308 (RuntimeWarning, E = nan).
+# Weights are normalised by their largest (MSE, r2_score), so equal huge weights give the
+# unweighted values.
 def test_sample_weights_whose_sum_overflows(net):
     X, Y = huge_data("none")
-    out = no_warning_or_value_error(net.loss_grad, X[:5], Y[:5], np.full(5, 1e308))
-    assert out is None or np.isclose(out[0], net.loss_grad(X[:5], Y[:5])[0])
-    r2 = no_warning_or_value_error(bn.metrics.r2_score, Y[:5, 0], X[:5, 0], np.full(5, 1e308))
-    assert r2 is None or np.isclose(r2, bn.metrics.r2_score(Y[:5, 0], X[:5, 0]))
+    f, g = without_warnings(net.loss_grad, X[:5], Y[:5], np.full(5, 1e308))
+    f0, g0 = net.loss_grad(X[:5], Y[:5])
+    assert f == pytest.approx(f0, rel=1e-12)
+    np.testing.assert_allclose(g, g0, rtol=1e-12)
+    r2 = without_warnings(bn.metrics.r2_score, Y[:5, 0], X[:5, 0], np.full(5, 1e308))
+    assert r2 == pytest.approx(bn.metrics.r2_score(Y[:5, 0], X[:5, 0]), rel=1e-12)
 
 
 # was a known bug: MSE._scale gave c = 2/(m*sum w) = inf, so E = inf and a NaN gradient
 def test_tiny_sample_weights_give_the_unweighted_loss(net):
     X, Y = huge_data("none")
-    out = no_warning_or_value_error(net.loss_grad, X[:5], Y[:5], np.full(5, 5e-324))
-    assert out is None or np.isclose(out[0], net.loss_grad(X[:5], Y[:5])[0])
+    f, g = without_warnings(net.loss_grad, X[:5], Y[:5], np.full(5, 5e-324))
+    f0, g0 = net.loss_grad(X[:5], Y[:5])
+    assert f == pytest.approx(f0, rel=1e-12)
+    np.testing.assert_allclose(g, g0, rtol=1e-12)
 
 
-# was a known bug: Standardizer.fit's mean/std of values near 1e308 overflowed to inf
-@pytest.mark.parametrize("column", [[1e308, -1e308], [1e308, 1e308]])
-def test_standardizer_near_1e308(column):
-    scaler = no_warning_or_value_error(Standardizer().fit, np.array(column)[:, None])
-    assert scaler is None or np.isfinite([scaler.mean_, scaler.scale_]).all()
+# was a known bug: Standardizer.fit's mean/std of values near 1e308 overflowed to inf.
+# The mean and the spread are computed without overflow: [1e308, -1e308] has mean 0 and
+# standard deviation 1e308; a constant column has scale 1 (nothing to divide by).
+@pytest.mark.parametrize("column, mean, scale", [([1e308, -1e308], 0.0, 1e308),
+                                                 ([1e308, 1e308], 1e308, 1.0)])
+def test_standardizer_near_1e308(column, mean, scale):
+    scaler = without_warnings(Standardizer().fit, np.array(column)[:, None])
+    np.testing.assert_allclose(scaler.mean_, [mean], rtol=1e-12)
+    np.testing.assert_allclose(scaler.scale_, [scale], rtol=1e-12)
 
 
-# was a known bug: predict overflowed in _linear (Xs @ linear_coef_) and gave inf
+# was a known bug: predict overflowed in _linear (Xs @ linear_coef_) and gave inf; now refused
 def test_regressor_predict_near_1e308(fitted):
-    y = no_warning_or_value_error(fitted.predict, np.full((4, 3), 1.3e308))
-    assert y is None or np.isfinite(y).all()
+    with pytest.raises(ValueError, match="X must keep the predictions finite"):
+        without_warnings(fitted.predict, np.full((4, 3), 1.3e308))
 
 
-# was a known bug: Sensitivity.group_score's g @ g overflowed for sensitivities near 1e299
+# was a known bug: Sensitivity.group_score's g @ g overflowed for sensitivities near 1e299.
+# Documented (bcdnet.sensitivity): S_2 stays finite, an S_1 beyond float64 is inf, no warning.
 def test_group_score_near_1e300(net):
     X, Y = huge_data("Y")
-    s = no_warning_or_value_error(bn.sensitivity, net, X, Y)
-    assert s is None or no_warning_or_value_error(s.group_score, 0, 0) is not None
+    s = without_warnings(bn.sensitivity, net, X, Y)
+    assert 1e290 < s.max_abs() < np.inf
+    assert without_warnings(s.group_score, 0, 0, order=1) == np.inf
+    assert 0.0 < without_warnings(s.group_score, 0, 0, order=2) < np.inf
 
 
 # was a known bug: make_cstr's noise * std overflowed for noise=1e308, giving inf targets
 def test_make_cstr_noise_near_1e308():
-    dataset = no_warning_or_value_error(make_cstr, 16, noise=1e308)
-    assert dataset is None or np.isfinite(dataset.y.to_numpy()).all()
+    with pytest.raises(ValueError, match="noise must keep the noisy targets finite"):
+        without_warnings(make_cstr, 16, noise=1e308)
 
 
-def test_huge_shell_factor_fits(net):      # was a known bug: OverflowError from math.ceil
+# was a known bug: OverflowError from math.ceil.  A shell larger than the data means no
+# shell: every iteration trains on all rows.
+def test_huge_shell_factor_fits(net):
     X = np.random.default_rng(0).normal(size=(6, 3))
-    trainer = bn.Trainer("lbfgs", "all", max_iter=1, shell_factor=1e308, progress=False)
-    no_warning_or_value_error(trainer.fit, net.copy(), X, X[:, :2])
+    trainer = bn.Trainer("lbfgs", "all", max_iter=1, shell_factor=1e308, batch_shell=True,
+                         progress=False)
+    result = without_warnings(trainer.fit, net.copy(), X, X[:, :2])
+    assert result.n_iter == 1
+    assert result.history["n_rows"].tolist() == [6, 6]
+    assert result.history["train_loss"].iloc[-1] <= result.history["train_loss"].iloc[0]
 
 
 # was a known bug: get_data_home let Path.expanduser's RuntimeError out for '~nosuchuser'

@@ -6,10 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bcdnet as bn
-from core_strategies import problems
+from network_strategies import problems
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30)
 @given(data=st.data())
 def test_block_gradient_and_hvp_are_slices_of_the_full_ones(data):
     net, X, Y, w = data.draw(problems("tanh"))

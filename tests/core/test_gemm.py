@@ -14,7 +14,7 @@ LAYOUTS = {
 }
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(n=st.integers(1, 300), k=st.integers(1, 40), m=st.integers(1, 40),
        dtype=st.sampled_from([np.float64, np.float32]), accumulate=st.booleans(),
        layout_a=st.sampled_from(sorted(LAYOUTS)), layout_b=st.sampled_from(sorted(LAYOUTS)),

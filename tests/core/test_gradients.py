@@ -7,28 +7,13 @@ far below what a sign error or a missing term produces (see test_checker_catches
 """
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bcdnet.testing import check_grad
-from core_strategies import ACTIVATION_NAMES, kink_free, problems
+from network_strategies import ACTIVATION_NAMES, at_point, kink_free, problems
 
-SETTINGS = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-
-
-def params_fun(net, X, Y, w):
-    def fun(p):
-        net.params[:] = p
-        return net.loss_grad(X, Y, w)
-    return fun
-
-
-def scales_fun(net, X, Y, w):
-    def fun(a):
-        net.scales[:] = a
-        return net.scales_grad(X, Y, w)
-    return fun
+SETTINGS = settings(max_examples=25)
 
 
 @pytest.mark.parametrize("activation", ACTIVATION_NAMES)
@@ -37,7 +22,7 @@ def scales_fun(net, X, Y, w):
 def test_params_gradient_matches_central_differences(activation, data):
     net, X, Y, w = data.draw(problems(activation))
     assume(kink_free(net, X, activation))
-    check_grad(params_fun(net, X, Y, w), net.params.copy(), tol=1e-7).raise_if_failed()
+    check_grad(at_point(net, X, Y, w)[0], net.params.copy(), tol=1e-7).raise_if_failed()
 
 
 @pytest.mark.parametrize("activation", ACTIVATION_NAMES)
@@ -46,7 +31,7 @@ def test_params_gradient_matches_central_differences(activation, data):
 def test_scales_gradient_matches_central_differences(activation, data):
     net, X, Y, w = data.draw(problems(activation))
     assume(kink_free(net, X, activation))
-    check_grad(scales_fun(net, X, Y, w), net.scales.copy(), tol=1e-7).raise_if_failed()
+    check_grad(at_point(net, X, Y, w, "scales")[0], net.scales.copy(), tol=1e-7).raise_if_failed()
 
 
 def test_checker_catches_a_sign_error():
@@ -58,7 +43,7 @@ def test_checker_catches_a_sign_error():
     X, Y = rng.normal(size=(10, 3)), rng.normal(size=(10, 2))
 
     def wrong(p):
-        f, g = params_fun(net, X, Y, None)(p)
+        f, g = at_point(net, X, Y)[0](p)
         g = g.copy()
         g[5] = -g[5]
         return f, g
@@ -79,7 +64,7 @@ def test_checker_catches_a_missing_bias_term():
     X, Y = rng.normal(size=(10, 3)), rng.normal(size=(10, 2))
 
     def without_bias_grad(p):
-        f, g = params_fun(net, X, Y, None)(p)
+        f, g = at_point(net, X, Y)[0](p)
         g = g.copy()
         g[net.param_slices[0]][-4:] = 0.0   # drop layer 1's bias gradient
         return f, g

@@ -11,22 +11,14 @@
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import bcdnet as bn
 from bcdnet.testing import check_hvp
-from core_strategies import ACTIVATION_NAMES, kink_free, problems
+from network_strategies import ACTIVATION_NAMES, at_point, kink_free, problems
 
-SETTINGS = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-
-
-def grad_in_params(net, X, Y, w):
-    def grad(p):
-        net.params[:] = p
-        return net.loss_grad(X, Y, w)[1]
-    return grad
+SETTINGS = settings(max_examples=25)
 
 
 @pytest.mark.parametrize("activation", ACTIVATION_NAMES)
@@ -35,13 +27,8 @@ def grad_in_params(net, X, Y, w):
 def test_hvp_matches_gradient_differences_and_is_symmetric(activation, data):
     net, X, Y, w = data.draw(problems(activation))
     assume(kink_free(net, X, activation))
-    p0 = net.params.copy()
-
-    def hvp(p, v):
-        net.params[:] = p
-        return net.hvp(X, Y, v, w)
-
-    check_hvp(grad_in_params(net, X, Y, w), hvp, p0, tol=1e-6, eps=1e-5,
+    _, grad, hvp = at_point(net, X, Y, w)
+    check_hvp(grad, hvp, net.params.copy(), tol=1e-6, eps=1e-5,
               symmetry_tol=1e-10).raise_if_failed()
 
 
@@ -58,7 +45,7 @@ def test_gnvp_is_the_hessian_at_zero_residuals(activation, data):
         net.params[:] = p
         return net.gnvp(X, Y0 + 0.0, v, w)
 
-    check_hvp(grad_in_params(net, X, Y0, w), gnvp, p0, tol=1e-6, eps=1e-5,
+    check_hvp(at_point(net, X, Y0, w)[1], gnvp, p0, tol=1e-6, eps=1e-5,
               name="Gauss-Newton product").raise_if_failed()
 
 
@@ -79,19 +66,11 @@ def test_gauss_newton_is_positive_semidefinite(activation, data):
 def test_scales_hvp_matches_scale_gradient_differences(activation, data):
     net, X, Y, w = data.draw(problems(activation))
     assume(kink_free(net, X, activation))
-
-    def grad(a):
-        net.scales[:] = a
-        return net.scales_grad(X, Y, w)[1]
-
-    def hvp(a, u):
-        net.scales[:] = a
-        return net.scales_hvp(X, Y, u, w)
-
+    _, grad, hvp = at_point(net, X, Y, w, "scales")
     check_hvp(grad, hvp, net.scales.copy(), tol=1e-6, name="α-Hessian product").raise_if_failed()
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(n_in=st.integers(1, 8), n_out=st.integers(1, 3), n=st.integers(1, 30),
        seed=st.integers(0, 10_000))
 def test_hvp_equals_gnvp_without_hidden_layers(n_in, n_out, n, seed):

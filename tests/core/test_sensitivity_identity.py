@@ -9,10 +9,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core_strategies import ACTIVATION_NAMES, problems
+from network_strategies import ACTIVATION_NAMES, problems
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(data=st.data(), activation=st.sampled_from(ACTIVATION_NAMES))
 def test_neuron_sensitivity_equals_outgoing_weight_projection(data, activation):
     net, X, Y, w = data.draw(problems(activation, random_scales=False))

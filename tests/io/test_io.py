@@ -118,6 +118,13 @@ class ScaledTanh(Activation):
     def f(self, z, out=None):
         return np.multiply(np.tanh(z, out=out), self.gain, out=out)
 
+    def df(self, z, h=None, out=None):
+        return np.multiply(1.0 - np.tanh(z) ** 2, self.gain, out=out)
+
+    def d2f(self, z, h=None, out=None, d1=None):
+        t = np.tanh(z)
+        return np.multiply(-2.0 * t * (1.0 - t ** 2), self.gain, out=out)
+
 
 def test_registered_custom_activation_round_trips(tmp_path, monkeypatch):
     monkeypatch.setitem(ACTIVATIONS, "scaled_tanh", ScaledTanh)

@@ -5,18 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bcdnet.testing import fd_gradient
 from optim_problems import beale, extended_rosenbrock, lbfgs_problems, powell_singular, sphere
 
 PROBLEMS = lbfgs_problems() + [sphere(10)]
-
-
-def central_difference(fun, x, h=1e-6):
-    grad = np.empty_like(x)
-    for i in range(x.size):
-        e = np.zeros_like(x)
-        e[i] = h * max(1.0, abs(x[i]))
-        grad[i] = (fun(x + e)[0] - fun(x - e)[0]) / (2 * e[i])
-    return grad
 
 
 @pytest.mark.parametrize("problem", PROBLEMS, ids=lambda p: p.name)
@@ -25,7 +17,7 @@ def central_difference(fun, x, h=1e-6):
 def test_gradient_matches_central_differences(problem, seed):
     x = problem.x0 + np.random.default_rng(seed).uniform(-0.5, 0.5, problem.x0.size)
     f, g = problem.fun(x)
-    expected = central_difference(problem.fun, x)
+    expected = fd_gradient(lambda y: problem.fun(y)[0], x, h=1e-6)
     np.testing.assert_allclose(g, expected, rtol=1e-5, atol=1e-5 * max(1.0, abs(f)))
 
 

@@ -48,13 +48,6 @@ class FakeSensitivity:
         return self.table[(first, last)]
 
 
-class LayersOnly:
-    """What a selector that reads no scores needs."""
-
-    def __init__(self, n_layers):
-        self.n_layers = n_layers
-
-
 def tree_nodes(lo, hi):
     """Every internal node ``(lo, mid, hi)`` of the bisection tree over ``lo..hi``."""
     if lo == hi:
@@ -102,7 +95,7 @@ def three_sigma(p, n):
 
 
 # ----------------------------------------------------------------------------- bisection
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(n_layers=st.integers(1, 20), seed=st.integers(0, 2**32 - 1),
        levels=st.sampled_from([None, 2, 3, 5]))
 def test_bisection_without_exploration_matches_exhaustive_reference(n_layers, seed, levels):
@@ -188,7 +181,7 @@ def test_second_order_bisection_uses_logarithmically_many_hvps(n_layers):
 
 
 # ----------------------------------------------------------------------------- most sensitive
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(scores=st.lists(st.sampled_from([0.0, 0.25, 0.5, 1.0, 2.0]), min_size=1, max_size=20))
 def test_most_sensitive_is_the_first_maximum(scores):
     sens = FakeSensitivity(len(scores), table={(l, l): s for l, s in enumerate(scores)})
@@ -238,7 +231,7 @@ def test_epsilon_zero_selectors_draw_nothing():
 def test_uniform_picks_do_not_advance_the_cycle():
     selector = PingPong(epsilon=0.4)
     rng = np.random.default_rng(5)
-    picks = [selector.select(LayersOnly(4), it, rng) for it in range(300)]
+    picks = [selector.select(None, it, rng, n_layers=4) for it in range(300)]
     cyclic = [c.first for c in picks if not c.record["explored_uniform"]]
     assert cyclic == ([0, 1, 2, 3, 2, 1] * 60)[:len(cyclic)]
     assert 0.3 < 1 - len(cyclic) / 300 < 0.5
@@ -249,7 +242,7 @@ def test_random_layer_is_uniform():
     n_layers, n_draws = 7, 7000
     selector = RandomLayer()
     rng = np.random.default_rng(2024)
-    counts = np.bincount([selector.select(LayersOnly(n_layers), it, rng).first
+    counts = np.bincount([selector.select(None, it, rng, n_layers=n_layers).first
                           for it in range(n_draws)], minlength=n_layers)
     p = 1 / n_layers
     assert np.all(np.abs(counts / n_draws - p) <= three_sigma(p, n_draws)), counts
@@ -259,7 +252,8 @@ def test_forward_sequential_exact_sequence():
     for n_layers, expected in [(1, [0, 0, 0]), (3, [0, 1, 2, 0, 1, 2, 0]),
                                (4, [0, 1, 2, 3, 0, 1, 2, 3, 0])]:
         selector, rng = ForwardSequential(), np.random.default_rng(0)
-        got = [selector.select(LayersOnly(n_layers), i, rng).first for i in range(len(expected))]
+        got = [selector.select(None, i, rng, n_layers=n_layers).first
+               for i in range(len(expected))]
         assert got == expected
 
 
@@ -271,21 +265,22 @@ def test_forward_sequential_exact_sequence():
 ])
 def test_ping_pong_exact_sequence(n_layers, expected):
     selector, rng = PingPong(), np.random.default_rng(0)
-    got = [selector.select(LayersOnly(n_layers), i, rng).first for i in range(len(expected))]
+    got = [selector.select(None, i, rng, n_layers=n_layers).first
+           for i in range(len(expected))]
     assert got == expected
 
 
 @pytest.mark.parametrize("n_layers", range(2, 12))
 def test_ping_pong_never_repeats_a_layer_and_visits_ends_once_per_sweep(n_layers):
     selector, rng = PingPong(), np.random.default_rng(0)
-    got = [selector.select(LayersOnly(n_layers), i, rng).first for i in range(6 * n_layers)]
+    got = [selector.select(None, i, rng, n_layers=n_layers).first for i in range(6 * n_layers)]
     assert all(abs(a - b) == 1 for a, b in zip(got, got[1:]))
     assert got[:n_layers] == list(range(n_layers))
 
 
 def test_all_layers_is_one_block():
     for n_layers in (1, 2, 7):
-        chosen = AllLayers().select(LayersOnly(n_layers), 0, np.random.default_rng(0))
+        chosen = AllLayers().select(None, 0, np.random.default_rng(0), n_layers=n_layers)
         assert (chosen.first, chosen.last) == (0, n_layers - 1)
         assert list(chosen.layers) == list(range(n_layers))
 
@@ -294,7 +289,7 @@ def test_needs_sensitivity_flags():
     assert MostSensitive.needs_sensitivity and Bisection.needs_sensitivity
     for cls in (RandomLayer, ForwardSequential, PingPong, AllLayers):
         assert not cls.needs_sensitivity
-        cls().select(LayersOnly(3), 0, np.random.default_rng(0))
+        cls().select(None, 0, np.random.default_rng(0), n_layers=3)
 
 
 # ----------------------------------------------------------------------------- state, records
@@ -303,21 +298,21 @@ def test_needs_sensitivity_flags():
 def test_state_round_trip_continues_the_same_sequence(make):
     selector, rng = make(), np.random.default_rng(8)
     for it in range(7):
-        selector.select(LayersOnly(5), it, rng)
+        selector.select(None, it, rng, n_layers=5)
     state = json.loads(json.dumps(selector.state_dict()))
     rng_state = rng.bit_generator.state
-    original = [selector.select(LayersOnly(5), it, rng).first for it in range(7, 20)]
+    original = [selector.select(None, it, rng, n_layers=5).first for it in range(7, 20)]
     resumed_selector, resumed_rng = make(), np.random.default_rng(0)
     resumed_selector.load_state_dict(state)
     resumed_rng.bit_generator.state = rng_state
-    resumed = [resumed_selector.select(LayersOnly(5), it, resumed_rng).first
+    resumed = [resumed_selector.select(None, it, resumed_rng, n_layers=5).first
                for it in range(7, 20)]
     assert resumed == original
     resumed_selector.reset()
     fresh = make()
     rng_a, rng_b = np.random.default_rng(1), np.random.default_rng(1)
-    assert ([resumed_selector.select(LayersOnly(5), i, rng_a).first for i in range(9)]
-            == [fresh.select(LayersOnly(5), i, rng_b).first for i in range(9)])
+    assert ([resumed_selector.select(None, i, rng_a, n_layers=5).first for i in range(9)]
+            == [fresh.select(None, i, rng_b, n_layers=5).first for i in range(9)])
 
 
 def test_state_of_another_selector_or_with_wrong_keys_is_refused():
@@ -355,7 +350,7 @@ def test_subclass_with_its_own_rule():
         def _select(self, sens, n_layers, iteration, rng):
             return Selection(n_layers - 1, n_layers - 1, {"why": "always the top"})
 
-    chosen = LastLayer().select(LayersOnly(4), 0, np.random.default_rng(0))
+    chosen = LastLayer().select(None, 0, np.random.default_rng(0), n_layers=4)
     assert (chosen.first, chosen.record["selector"], chosen.record["why"]) == (3, "LastLayer",
                                                                              "always the top")
 
@@ -364,7 +359,7 @@ def test_subclass_with_its_own_rule():
             return Selection(0, n_layers, {})
 
     with pytest.raises(ValueError, match="outside 0..3"):
-        OutOfRange().select(LayersOnly(4), 0, np.random.default_rng(0))
+        OutOfRange().select(None, 0, np.random.default_rng(0), n_layers=4)
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -404,8 +399,8 @@ def test_order_outside_one_two_is_refused(make, order):
 
 def test_bad_select_arguments_are_refused():
     with pytest.raises(ValueError, match="iteration must be at least 0"):
-        ForwardSequential().select(LayersOnly(3), -1, np.random.default_rng(0))
+        ForwardSequential().select(None, -1, np.random.default_rng(0), n_layers=3)
     with pytest.raises(TypeError, match="rng must be a numpy Generator"):
-        ForwardSequential().select(LayersOnly(3), 0, 42)
+        ForwardSequential().select(None, 0, 42, n_layers=3)
     with pytest.raises(TypeError, match="sens.n_layers"):
         ForwardSequential().select(object(), 0, np.random.default_rng(0))

@@ -13,7 +13,9 @@ without a GPU: :class:`StrictArray` holds a ``numpy.ndarray`` (it is *not* a sub
   ``.T``, ``.shape``, ``.dtype``, the array methods, ``float()``/``int()``/``bool()`` of a
   one-element array, ``len`` and iteration, and ``.get()`` for an explicit host copy.
 
-The namespace (``bcdnet.backend.get_namespace("strict")``) has NumPy's functions, which
+Importing this module registers the namespace as the backend ``"strict"``
+(:func:`bcdnet.backend.register_backend`); ``tests/conftest.py`` imports it, so
+``BCDNET_BACKEND=strict`` works in the test suite.  The namespace has NumPy's functions, which
 unwrap their arguments, call NumPy and wrap the results; reductions give 0-d arrays, as in
 CuPy.  It has no ``random``: random numbers are drawn on the host and moved.
 
@@ -40,13 +42,16 @@ import types
 
 import numpy as np
 
+import bcdnet
+from bcdnet import backend
+
 __all__ = ["StrictArray", "namespace", "ImplicitConversionError"]
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-_PACKAGE = _HERE + os.sep
-_TESTS = os.path.join(os.path.dirname(_HERE), "tests") + os.sep
-_ALLOWED_FILES = {os.path.join(_HERE, "backend.py")}
 _SELF = os.path.abspath(__file__)
+_TESTS = os.path.dirname(_SELF) + os.sep
+_LIBRARY_DIR = os.path.dirname(os.path.abspath(bcdnet.__file__))
+_PACKAGE = _LIBRARY_DIR + os.sep
+_ALLOWED_FILES = {os.path.abspath(backend.__file__)}
 
 _LIBRARY, _TEST, _OTHER = "library", "test", "other"
 _verdicts: dict = {}          # code object -> _LIBRARY, _TEST or _OTHER
@@ -91,7 +96,7 @@ def _refuse(what: str) -> None:
     """Raise if library code is asking; return (allow) when a test is."""
     frame = _library_frame()
     if frame is not None:
-        path = os.path.relpath(frame.f_code.co_filename, os.path.dirname(_HERE))
+        path = os.path.relpath(frame.f_code.co_filename, os.path.dirname(_LIBRARY_DIR))
         where = f"{path}:{frame.f_lineno}"
         raise ImplicitConversionError(
             f"{what} at {where}: implicit conversion between a strict (device) array and "
@@ -381,6 +386,8 @@ class _Namespace(types.ModuleType):
 
 
 #: The namespace object (``bcdnet.backend.get_namespace("strict")``).
-namespace = _Namespace("bcdnet.strict", np, {
+namespace = _Namespace("strict", np, {
     "ndarray": StrictArray, "asarray": _asarray, "array": _array, "asnumpy": _asnumpy,
 })
+
+backend.register_backend("strict", namespace, StrictArray)

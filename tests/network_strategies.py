@@ -1,4 +1,4 @@
-"""Hypothesis strategies for random networks and data (shared by the core tests)."""
+"""Hypothesis strategies for random networks and data (the one module the tests draw networks from)."""
 
 import numpy as np
 from hypothesis import strategies as st
@@ -50,3 +50,26 @@ def kink_free(net, X, activation):
     if activation not in ("relu", "leaky_relu"):
         return True
     return min_abs_preactivation(net, X) > 1e-4
+
+
+def at_point(net, X, Y, w=None, space="params"):
+    """``(fun, grad, hvp)`` of the loss as functions of ``net.params`` or ``net.scales``.
+
+    ``fun(x) -> (E, g)``, ``grad(x) -> g`` and ``hvp(x, v) -> Hv`` each write ``x`` into the
+    network first: the shapes :func:`bcdnet.testing.check_grad` and ``check_hvp`` take.
+    """
+    if space == "params":
+        value_grad, product = net.loss_grad, net.hvp
+    elif space == "scales":
+        value_grad, product = net.scales_grad, net.scales_hvp
+    else:
+        raise ValueError(f"space must be 'params' or 'scales', got {space!r}")
+
+    def fun(x):
+        setattr(net, space, x)
+        return value_grad(X, Y, w)
+
+    def hvp(x, v):
+        setattr(net, space, x)
+        return product(X, Y, v, w)
+    return fun, (lambda x: fun(x)[1]), hvp

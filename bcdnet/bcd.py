@@ -1,4 +1,11 @@
-"""The state and steps of one ``Trainer.fit`` call (see :mod:`bcdnet.trainer` for the maths).
+"""The block coordinate descent loop: one ``Trainer.fit`` call, iteration by iteration.
+
+:class:`~bcdnet.trainer.Trainer` holds the settings and checks the data;
+:class:`BCDRun` runs the loop its docstring describes (:mod:`bcdnet.trainer` has the maths):
+take the iteration's rows, compute sensitivities when the selector reads them, let the
+selector choose a block (:meth:`BCDRun.iteration`), minimise over that block with the
+block's own clone of the optimizer (:meth:`BCDRun._visit`), record a history row and test
+the stopping rules (:meth:`BCDRun.checks`).
 
 Everything that changes during a run lives on a :class:`BCDRun`, so that the end of every
 iteration can be captured (:meth:`BCDRun.snapshot`) and a run can continue from a checkpoint
@@ -19,23 +26,12 @@ from ._validation import check_rng_seed
 from .backend import asarray, to_numpy
 from .checkpoint import read_checkpoint, write_checkpoint
 from .optim import ICRS, Optimizer
+from .selection import Selection
 from .sensitivity import sensitivity
 
 HISTORY_COLUMNS = ["iteration", "block", "first", "last", "n_rows", "selector", "scores",
                    "train_loss", "val_loss", "grad_inf", "sensitivity_inf", "nit", "nfev",
                    "accepted", "optimizer_message", "cpu_s", "wall_s"]
-
-
-class _LayerCount:
-    """Stands in for a Sensitivity when the selector does not use one."""
-
-    def __init__(self, n_layers):
-        self.n_layers = n_layers
-
-
-class _Selected:
-    def __init__(self, first, last, record):
-        self.first, self.last, self.record = first, last, record
 
 
 def _fingerprint(*arrays) -> str:
@@ -47,7 +43,24 @@ def _fingerprint(*arrays) -> str:
 
 
 class BCDRun:
-    """One training run: data, network, per-block optimizers, random state and history."""
+    """One training run: data, network, per-block optimizers, random state and history.
+
+    Parameters
+    ----------
+    trainer : Trainer
+        The settings (optimizer, selector, budgets, stopping rules, seed).
+    net : Network
+        Trained in place.
+    X : ndarray of shape (n_samples, n_inputs)
+    Y : ndarray of shape (n_samples, n_outputs)
+    w : ndarray of shape (n_samples,) or None
+        Checked by the Trainer, in the network's namespace and dtype.
+    val : (X_val, Y_val) or None
+        Validation data for early stopping.
+
+    :meth:`execute` runs the loop and returns ``(history rows, stop reason, best iteration,
+    best validation loss)``.
+    """
 
     def __init__(self, trainer, net, X, Y, w, val):
         self.t, self.net, self.X, self.Y, self.w, self.val = trainer, net, X, Y, w, val
@@ -140,13 +153,13 @@ class BCDRun:
         Xd, Yd = (self.X, self.Y) if rows is None else (self.X[rows], self.Y[rows])
         wd = self.w if (rows is None or self.w is None) else self.w[rows]
         need_sens = t.selector.needs_sensitivity
-        sens = sensitivity(net, Xd, Yd, wd) if need_sens else _LayerCount(len(net.layers))
+        sens = sensitivity(net, Xd, Yd, wd) if need_sens else None
         s_inf = sens.max_abs() if need_sens else math.nan
         if t.sensitivity_tol is not None and s_inf < t.sensitivity_tol and rows is None:
             self.stop = (f"sensitivity tolerance: max |dE/dalpha| = {s_inf:.3g} < "
                          f"{t.sensitivity_tol:.3g}")
             return None
-        selection = t.selector.select(sens, it - 1, self.rng)
+        selection = t.selector.select(sens, it - 1, self.rng, n_layers=len(net.layers))
         block = self._block(selection)
         obj = self._objective(block, rows)
         x0, res, f_new = self._visit(obj, self._optimizer((block.first, block.last)))
@@ -263,7 +276,7 @@ class BCDRun:
             self._consider(val_loss)
         record = {"strategy": "icrs_init", "evaluations": int(res.nfev)}
         self.rows.append(self._row(0, block, obj.X.shape[0],
-                                   _Selected(0, len(net.layers) - 1, record),
+                                   Selection(0, len(net.layers) - 1, record),
                                    train_loss, val_loss, res, True, math.nan))
 
     def _row(self, it, block, n_rows, selection, train_loss, val_loss, res, accepted, s_inf):

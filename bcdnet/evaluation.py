@@ -1,0 +1,112 @@
+r"""The loss of a network and its derivatives, evaluated from one layer upwards.
+
+These two functions are what :class:`~bcdnet.network.Network` and
+:class:`~bcdnet.block.BlockObjective` call: :func:`evaluate` gives :math:`E`,
+:math:`\partial E/\partial\theta` and :math:`\partial E/\partial\alpha`;
+:func:`curvature_product` gives the Hessian (or Gauss–Newton) product along a direction in
+(params, scales) space.  Both run only layers ``start..L`` on ``A_in``, the input of layer
+``start`` (the frozen prefix of DESIGN §3), and restrict the parameter part to a block when
+one is given.  ``net`` is anything with ``layers``, ``loss``, ``xp``, ``dtype``,
+``param_slices``, ``scale_slices``, ``n_params`` and ``scales`` (a Network).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from . import passes
+
+__all__ = ["evaluate", "curvature_product", "quiet_overflow"]
+
+
+def _views(vector, slices, first=0):
+    """Views of ``vector`` per layer (None below ``first``)."""
+    return [None if i < first else vector[s] for i, s in enumerate(slices)]
+
+
+def _block_views(net, vector, block):
+    """Views of a block-sized ``vector`` per layer (None outside the block)."""
+    return [vector[net.param_slices[i].start - block.start:
+                   net.param_slices[i].stop - block.start] if i in block.layers else None
+            for i in range(len(net.layers))]
+
+
+def quiet_overflow(fn):
+    """Run ``fn`` with overflow and invalid-value warnings off.
+
+    Parameters that have run away (inf after an exploding step) give inf or NaN losses; the
+    optimizers and the Trainer test for those and step back, so a warning would only be noise.
+    """
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+
+@quiet_overflow
+def evaluate(net, A_in, Y, w, tape, grad=True, grad_scales=False, block=None,
+             start=0):
+    """Loss, parameter gradient and scale gradient, running only layers ``start..L``.
+
+    ``A_in`` is the input of layer ``start``.  With ``block`` given, the parameter gradient
+    covers only the block's slice.  Returns ``(E, g or None, s or None)``.
+    """
+    layers = net.layers
+    P = passes.forward(layers, A_in, tape, start)
+    dP = tape.loss_cache.buffer("dP", P.shape, P.dtype)
+    f, dP = net.loss.value_and_grad(P, Y, w, out=dP)
+    if not grad and not grad_scales:
+        return f, None, None
+    g = s = grads = scale_views = None
+    if grad:
+        if block is None:
+            g = net.xp.empty(net.n_params, dtype=net.dtype)
+            grads = _views(g, net.param_slices, start)
+        else:
+            g = net.xp.empty(block.size, dtype=net.dtype)
+            grads = _block_views(net, g, block)
+    if grad_scales:
+        s = net.xp.zeros(net.scales.size, dtype=net.dtype)
+        scale_views = _views(s, net.scale_slices, start)
+    passes.backward(layers, tape, dP, start, grads, scale_views)
+    return f, g, s
+
+
+@quiet_overflow
+def curvature_product(net, A_in, Y, w, tape, v=None, u=None, gauss_newton=False,
+                      block=None, start=0):
+    """Hessian (or Gauss–Newton) product along ``(v, u)`` in (params, scales) space.
+
+    ``v`` is a direction in ``params`` (or in the block's slice when ``block`` is given),
+    ``u`` a direction in ``scales``; either may be None (zero).  Returns the two parts of
+    the product, ``(Hv_params or None, Hv_scales or None)``; the params part is computed when
+    ``v`` is given, the scales part when ``u`` is given.
+    """
+    layers = net.layers
+    if block is None:
+        V = None if v is None else _views(v, net.param_slices, start)
+        hv = None if v is None else net.xp.empty(net.n_params, dtype=net.dtype)
+        hv_views = None if v is None else _views(hv, net.param_slices, start)
+    else:
+        V = None if v is None else _block_views(net, v, block)
+        hv = None if v is None else net.xp.zeros(block.size, dtype=net.dtype)
+        hv_views = None if v is None else _block_views(net, hv, block)
+    U = None if u is None else _views(u, net.scale_slices, start)
+    hs = None if u is None else net.xp.zeros(net.scales.size, dtype=net.dtype)
+    hs_views = None if u is None else _views(hs, net.scale_slices, start)
+
+    P, RP = passes.r_forward(layers, A_in, tape, start, V, U)
+    if RP is None:
+        RP = net.xp.zeros_like(P)
+    RdP = net.loss.hvp(P, Y, RP, w, out=tape.loss_cache.buffer("RdP", P.shape, P.dtype))
+    if gauss_newton:  # G v = J^T (loss Hessian) J v: an ordinary backward pass of RdP
+        passes.backward(layers, tape, RdP, start, hv_views, hs_views)
+    else:
+        dP = tape.loss_cache.buffer("dP", P.shape, P.dtype)
+        _, dP = net.loss.value_and_grad(P, Y, w, out=dP)
+        passes.r_backward(layers, tape, dP, RdP, start, V, U, hv_views, hs_views)
+    return hv, hs
