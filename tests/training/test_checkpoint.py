@@ -77,7 +77,7 @@ def test_periodic_checkpoints_and_refusals(tmp_path):
     bn.Trainer("lbfgs", "forward", max_iter=7, tol=0, checkpoint=path,
                checkpoint_every=3).fit(bn.Network.mlp([3, 4, 2], seed=0), X, Y)
     assert read_checkpoint(path)["iteration"] == 7            # the final state is written too
-    with pytest.raises(ValueError, match="sizes"):
+    with pytest.raises(ValueError, match="fingerprint.architecture"):
         bn.Trainer("lbfgs", "forward", max_iter=9).fit(
             bn.Network.mlp([3, 5, 2]), X, Y, resume_from=path)
     with pytest.raises(ValueError, match="other training data"):
