@@ -164,7 +164,7 @@ def _check_state(state: dict, run) -> None:
     n_params, n_neurons = run.net.params.shape[0], run.net.scales.shape[0]
     for key, n, optional in (("params", n_params, False), ("scales", n_neurons, False),
                              ("last_good", n_params, False), ("best_params", n_params, True)):
-        value = state.get(key)
+        value = _typed(state, key, object)
         if optional and value is None:
             continue
         if not isinstance(value, np.ndarray) or value.shape != (n,) or value.dtype.kind != "f":
