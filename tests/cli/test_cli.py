@@ -171,7 +171,7 @@ def test_train_on_csv_writes_model_history_metrics_and_plots(csv_file, tmp_path,
     from bcdnet.datasets import train_test_split
     _, test = train_test_split(frame, test_size=0.2, seed=0)
     pred = est.predict(test[["a", "b"]].to_numpy())
-    mse = float(np.mean((pred - test["y"].to_numpy()) ** 2))
+    mse = float(np.mean((pred[:, 0] - test["y"].to_numpy()) ** 2))
     assert mse == pytest.approx(metrics["test_mse"], rel=1e-9)
 
 
