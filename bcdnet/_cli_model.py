@@ -299,17 +299,11 @@ def predict(args) -> int:
             raise UserError(f"-o {target} is a folder; give a file name")
         if not target.parent.is_dir():
             raise UserError(f"-o {target}: the folder {target.parent} does not exist")
-    header, model = read_header(model_path), load(model_path)
+    header, model = read_header(model_path), load(model_path)   # load checks "columns"
     n_in = model.n_features_in_ if hasattr(model, "n_features_in_") else model.n_inputs
     n_out = model.n_outputs_ if hasattr(model, "n_outputs_") else model.n_outputs
     columns = header.get("columns")
     if columns is not None:
-        if not (isinstance(columns, dict) and all(
-                isinstance(columns.get(k), list) and len(columns[k]) == n
-                and all(isinstance(c, str) for c in columns[k])
-                for k, n in (("features", n_in), ("targets", n_out)))):
-            raise UserError(f"{model_path}: header field 'columns' must hold {n_in} feature "
-                            f"and {n_out} target names, got {columns!r:.80}")
         features, targets = columns["features"], columns["targets"]
         frame = read_csv(csv_path, features)
     else:                               # a model saved without names: all columns are inputs

@@ -25,7 +25,6 @@ runs overlay when given as a mapping ``{label: history}``.
 from __future__ import annotations
 
 import math
-import os
 import textwrap
 from pathlib import Path
 
