@@ -110,10 +110,11 @@ class Container:
         self._fh.close()
 
     def expect_members(self, expected, what: str) -> None:
-        """Refuse the file unless its arrays (the header aside) are exactly ``expected``."""
+        """Refuse the file unless its arrays (the header aside) are exactly ``expected``;
+        ``what`` completes the message (``"a network file holds"``)."""
         arrays = set(self.names) - {"header"}
         if arrays != set(expected):
-            raise Refusal(f"it holds the arrays {sorted(arrays)}; {what} holds "
+            raise Refusal(f"it holds the arrays {sorted(arrays)}; {what} "
                           f"{sorted(expected)}")
 
     def declared(self, name: str) -> tuple[tuple, np.dtype]:

@@ -104,7 +104,7 @@ def read_checkpoint(path) -> dict:
             if not isinstance(box.header.get("state"), dict):
                 raise _container.Refusal("its header lacks the field 'state' (a JSON object)")
             names = _references(box.header["state"], set())
-            box.expect_members(names, "its state refers to arrays and")
+            box.expect_members(names, "its state refers to")
             arrays = {name: box.read(name, dtypes=_DTYPES) for name in sorted(names)}
             return _unflatten(box.header["state"], arrays)
     except FileNotFoundError:

@@ -253,7 +253,7 @@ def _build(header: dict, arrays: _Members):
         expected |= {f"{name}_{k}" for k in range(1, n_networks) for name in ("params", "scales")}
         if _field(record, "linear", bool, "estimator"):
             expected.add("linear_coef")
-    arrays.box.expect_members(expected, f"a {kind} file")
+    arrays.box.expect_members(expected, f"a {kind} file holds")
     nets = [_build_network(header, arrays, suffix=f"_{k}" if k else "")
             for k in range(n_networks)]
     if "columns" in header:
