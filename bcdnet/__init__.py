@@ -23,4 +23,4 @@ from .network import Block, Network  # noqa: F401
 from .sensitivity import Sensitivity, sensitivity  # noqa: F401
 from .trainer import Trainer, TrainResult  # noqa: F401
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: F401,E402

@@ -14,7 +14,6 @@ exactly as if it had never stopped.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import time
@@ -23,8 +22,8 @@ import numpy as np
 
 from ._progress import Progress
 from ._validation import check_rng_seed
-from .backend import asarray, to_numpy
-from .checkpoint import read_checkpoint, write_checkpoint
+from .backend import asarray
+from .checkpoint import fingerprint, resume, write_checkpoint
 from .optim import ICRS, Optimizer
 from .selection import Selection
 from .sensitivity import sensitivity
@@ -32,14 +31,6 @@ from .sensitivity import sensitivity
 HISTORY_COLUMNS = ["iteration", "block", "first", "last", "n_rows", "selector", "scores",
                    "train_loss", "val_loss", "grad_inf", "sensitivity_inf", "nit", "nfev",
                    "accepted", "optimizer_message", "cpu_s", "wall_s"]
-
-
-def _fingerprint(*arrays) -> str:
-    digest = hashlib.sha256()
-    for a in arrays:
-        if a is not None:
-            digest.update(np.ascontiguousarray(to_numpy(a)).tobytes())
-    return digest.hexdigest()
 
 
 class BCDRun:
@@ -203,7 +194,7 @@ class BCDRun:
     def execute(self, resume_from=None):
         t, net = self.t, self.net
         if resume_from is not None:
-            self.restore(read_checkpoint(resume_from))
+            resume(self, resume_from)      # checks every field, then self.restore
         else:
             self._record_start()
             if t.icrs_init and self.stop is None:
@@ -231,10 +222,11 @@ class BCDRun:
                 net.params[:] = self.last_good
             raise
         progress.close()
-        if self.stop is None:
+        budget_spent = self.stop is None
+        if budget_spent:
             self.stop = f"max_iter ({t.max_iter}) BCD iterations done"
-        if saving:
-            self._saved["stop"] = self.stop
+        if saving:   # a run stopped by its budget continues when resumed with a larger one
+            self._saved["stop"] = None if budget_spent else self.stop
             write_checkpoint(t.checkpoint, self._saved)
         if self.val is not None and t.restore_best and self.best_params is not None:
             net.params[:] = self.best_params
@@ -298,7 +290,7 @@ class BCDRun:
     def snapshot(self) -> dict:
         """The run's state at the end of the current iteration, as plain data (copies)."""
         return {
-            "sizes": self.net.sizes, "data": _fingerprint(self.X, self.Y, self.w),
+            "fingerprint": fingerprint(self.net, self.X, self.Y, self.w, self.val),
             "iteration": self.it, "stop": self.stop,
             "params": self.net.params.copy(), "scales": self.net.scales.copy(),
             "last_good": self.last_good.copy(),
@@ -314,13 +306,8 @@ class BCDRun:
         }
 
     def restore(self, state: dict) -> None:
-        """Continue from a :meth:`snapshot` (possibly read back from a checkpoint file)."""
-        if list(state["sizes"]) != self.net.sizes:
-            raise ValueError(f"the checkpoint is for a network of sizes {state['sizes']}, "
-                             f"not {self.net.sizes}")
-        if state["data"] != _fingerprint(self.X, self.Y, self.w):
-            raise ValueError("the checkpoint was made on other training data (X, Y or "
-                             "sample_weight differ); resume with the same data")
+        """Continue from a :meth:`snapshot` (read back from a checkpoint file:
+        :func:`bcdnet.checkpoint.resume` checks it against this run first)."""
         self.net.params, self.net.scales = state["params"], state["scales"]   # moved to net.xp
         self.last_good = self.net.xp.array(state["last_good"])
         self.it, self.stop, self.stale = int(state["iteration"]), state["stop"], state["stale"]

@@ -4,12 +4,17 @@
 
     bcdnet demo  [--out DIR] [--seed N] [--quick]
     bcdnet train DATASET [--target COLS] [--hidden 10,10,10] [--activation tanh] ...
+    bcdnet predict MODEL CSV [-o OUT]
     bcdnet bench NAME [--quick]
 
-Exit status: 0 on success, 1 for a mistake in what was asked (an unknown dataset, a
-missing file, an invalid architecture...: one line on standard error, no traceback; set
-``BCDNET_DEBUG=1`` for the traceback), 2 for a malformed command line (argparse's usage
-message), 130 when interrupted.
+``train`` writes one model file, ``model.npz`` (a :class:`~bcdnet.estimator.BCDRegressor`
+in :func:`bcdnet.save`'s format, predicting in the targets' units), with metrics, history
+and plots; ``predict`` applies it to a CSV (see :mod:`bcdnet._cli_model`).
+
+Exit status: 0 on success, 1 for any failure (an unknown dataset, a missing file, an
+invalid argument or architecture, bad data, running out of memory...: one line on
+standard error, no traceback; set ``BCDNET_DEBUG=1`` for the traceback), 2 for a malformed
+command line (argparse's usage message), 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -19,13 +24,10 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["main", "build_parser"]
+from . import _cli_model
+from ._cli_model import UserError, parse_hidden
 
-DATASETS = ("cstr", "ccpp", "steel")
-
-
-class UserError(Exception):
-    """A mistake in what the user asked for: reported in one line, exit status 1."""
+__all__ = ["main", "build_parser", "UserError", "parse_hidden"]
 
 
 # ---------------------------------------------------------------- demo
@@ -63,147 +65,6 @@ def _bench(args) -> int:
     return 0
 
 
-# ---------------------------------------------------------------- train
-def parse_hidden(text: str) -> list[int]:
-    """Hidden widths from ``"10,10,10"``; ``"5x20"`` means 20 layers of 5 neurons.
-
-    Raises UserError with a one-line explanation for anything else.
-    """
-    widths = []
-    for item in str(text).replace(" ", "").split(","):
-        parts = item.lower().split("x")
-        if not item or len(parts) > 2 or not all(p.isdigit() for p in parts):
-            raise UserError(f"invalid architecture {text!r}: expected hidden-layer widths "
-                            "separated by commas, like 10,10,10, or width x count, like 5x20")
-        width, count = int(parts[0]), int(parts[1]) if len(parts) == 2 else 1
-        if width < 1 or count < 1:
-            raise UserError(f"invalid architecture {text!r}: widths and counts must be at "
-                            "least 1")
-        widths += [width] * count
-    return widths
-
-
-def load_data(name: str, target, data_home):
-    """A Dataset from a built-in name or a CSV path; ``target`` names the CSV's target column(s)."""
-    from .datasets import Dataset, load_ccpp, load_steel, make_cstr
-
-    looks_like_path = name.lower().endswith(".csv") or "/" in name or "\\" in name
-    if not looks_like_path and name.lower() in DATASETS:
-        if target:
-            raise UserError("--target applies to CSV files; the built-in datasets have fixed "
-                            "targets")
-        key = name.lower()
-        return make_cstr() if key == "cstr" else (load_ccpp if key == "ccpp" else load_steel)(
-            data_home=data_home)
-    path = Path(name)
-    if not looks_like_path and not path.exists():
-        raise UserError(f"unknown dataset {name!r}: use {', '.join(DATASETS)} or the path of "
-                        "a CSV file")
-    if not path.is_file():
-        raise UserError(f"file not found: {path}")
-    import pandas as pd
-
-    try:
-        frame = pd.read_csv(path)
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {path} as CSV: {str(exc).splitlines()[0]}")
-    targets = [t.strip() for t in target.split(",")] if target else [frame.columns[-1]]
-    missing = [t for t in targets if t not in frame.columns]
-    if missing:
-        raise UserError(f"{path}: no column {', '.join(map(repr, missing))}; the columns are "
-                        f"{', '.join(map(str, frame.columns))}")
-    text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
-    if text:
-        raise UserError(f"{path}: columns {', '.join(map(repr, text))} are not numeric; "
-                        "encode or drop them first")
-    if frame.isna().any().any() or len(frame) < 10:
-        raise UserError(f"{path}: needs at least 10 rows and no missing values")
-    inputs = [c for c in frame.columns if c not in targets]
-    if not inputs:
-        raise UserError(f"{path}: no input columns left besides the target(s)")
-    return Dataset(frame[inputs], frame[targets], name=path.stem)
-
-
-def _train(args) -> int:
-    import json
-
-    import pandas as pd
-
-    from . import plotting
-    from .datasets import Standardizer, train_test_split
-    from ._threads import blas_threads
-    from .backend import to_numpy
-    from .metrics import mean_absolute_error, mean_squared_error, r2_score
-    from .network import Network
-    from .optim import get_optimizer
-    from .trainer import Trainer
-
-    hidden = parse_hidden(args.hidden)
-    data = load_data(args.dataset, args.target, args.data_home)
-    train, test = train_test_split(data, test_size=args.test_size, seed=args.seed)
-    (X, Y), (Xt, Yt) = train.to_numpy(), test.to_numpy()
-    sx, sy = Standardizer().fit(X), Standardizer().fit(Y)
-    sizes = [X.shape[1], *hidden, Y.shape[1]]
-    net = Network.mlp(sizes, activation=args.activation, init=args.init, seed=args.seed)
-    trainer = Trainer(get_optimizer(args.optimizer), args.selector, max_iter=args.max_iter,
-                      inner_max_iter=args.inner_max_iter, icrs_init=args.icrs_init,
-                      batch_shell=args.batch_shell, seed=args.seed)
-    print(f"{data.name}: {len(train)} training and {len(test)} test rows; network "
-          f"{'-'.join(map(str, sizes))} ({args.activation}, {net.n_params} parameters); "
-          f"selector {args.selector}, optimizer {args.optimizer}")
-    with blas_threads(args.blas_threads or None):
-        result = trainer.fit(net, sx.transform(X), sy.transform(Y))
-    predict = {"train": sy.inverse_transform(to_numpy(net.predict(sx.transform(X)))),
-               "test": sy.inverse_transform(to_numpy(net.predict(sx.transform(Xt))))}
-    truth = {"train": Y, "test": Yt}
-    metrics = {f"{part}_{name}": fn(truth[part], predict[part]) for part in ("train", "test")
-               for name, fn in (("r2", r2_score), ("mse", mean_squared_error),
-                                ("mae", mean_absolute_error))}
-    metrics.update(iterations=result.n_iter, stop_reason=result.stop_reason,
-                   cpu_s=float(result.history["cpu_s"].iloc[-1]) if result.n_iter else 0.0)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    _save_model(net, out / "model.npz")
-    scaling = {"features": data.feature_names, "targets": data.target_names,
-               "x_mean": sx.mean_.tolist(), "x_scale": sx.scale_.tolist(),
-               "y_mean": sy.mean_.tolist(), "y_scale": sy.scale_.tolist()}
-    _write_text(out / "scaling.json", json.dumps(scaling, indent=2))
-    _write_text(out / "metrics.json", json.dumps(metrics, indent=2))
-    _write_text(out / "history.csv", result.history.to_csv(index=False))
-    arch = "-".join(map(str, sizes))
-    plotting.convergence(result.history, f"{data.name} {arch}: training ({args.selector}, "
-                         f"{args.optimizer})", save=out / "convergence.png")
-    plotting.selection_map(result.history, len(sizes) - 1, f"{data.name} {arch}: layer "
-                           f"trained at each iteration ({args.selector})",
-                           save=out / "selection.png")
-    plotting.parity(truth["test"], predict["test"], data.target_names,
-                    f"{data.name} {arch}: actual against predicted, test rows",
-                    y_train=truth["train"], y_train_pred=predict["train"],
-                    save=out / "parity.png")
-    plotting.residuals(truth["test"], predict["test"], data.target_names,
-                       f"{data.name} {arch}: residuals on the test rows",
-                       save=out / "residuals.png")
-    table = pd.DataFrame({part: [metrics[f"{part}_{m}"] for m in ("r2", "mse", "mae")]
-                          for part in ("train", "test")}, index=["R²", "MSE", "MAE"])
-    print(f"{result.n_iter} iterations, {metrics['cpu_s']:.2f} s CPU; stopped: "
-          f"{result.stop_reason}\n{table.to_string(float_format='{:.4g}'.format)}\n"
-          f"wrote model.npz, scaling.json, metrics.json, history.csv and four plots to {out}")
-    return 0
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
-def _save_model(net, path: Path) -> None:
-    """``bcdnet.io.save`` (an .npz with a JSON header, never pickle)."""
-    from .io import save
-
-    save(net, path)
-
-
 # ---------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     from .optim import OPTIMIZERS
@@ -217,10 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
                "  bcdnet demo                              BCD against backpropagation, "
                "simulated reactor\n"
                "  bcdnet train ccpp --hidden 10,10,10      train on the power-plant data\n"
-               "  bcdnet train data.csv --target y --hidden 5x20 --selector bisection\n"
+               "  bcdnet train data.csv --target y --hidden 8,8,8 --selector bisection\n"
+               "  bcdnet predict bcdnet-model/model.npz data.csv -o predictions.csv\n"
                "  bcdnet bench table2 --quick              a paper benchmark (source "
                "checkout)\n\n"
-               "exit status: 0 success, 1 error in what was asked, 2 malformed command line")
+               "exit status: 0 success, 1 any failure (one line), 2 malformed command line")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser(
@@ -239,16 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
         "train", help="train a network on a dataset or a CSV file",
         description="Train on a built-in dataset (cstr, ccpp, steel) or a CSV file with a "
                     "header row. Inputs and targets are standardised on the training rows; "
-                    "metrics are reported in the targets' units. Writes model.npz, "
-                    "scaling.json, metrics.json, history.csv and plots into --out.")
+                    "metrics are reported in the targets' units. Writes model.npz (one "
+                    "file, the scaling inside: bcdnet predict and bcdnet.load read it), "
+                    "metrics.json, history.csv and plots into --out. Every argument is "
+                    "checked before training.")
     train.add_argument("dataset", metavar="DATASET",
                        help="cstr, ccpp, steel, or the path of a CSV file")
     train.add_argument("--target", default=None,
                        help="CSV only: target column(s), comma-separated (default: the last "
                             "column)")
     train.add_argument("--hidden", default="10,10,10",
-                       help="hidden-layer widths, e.g. 10,10,10 or 5x20 (20 layers of 5); "
-                            "default: 10,10,10")
+                       help="hidden-layer widths, one per layer, comma-separated, e.g. "
+                            "5,5,5,5 (default: 10,10,10)")
     train.add_argument("--activation", default="tanh",
                        choices=["tanh", "sigmoid", "relu", "leaky_relu"],
                        help="hidden-layer activation (default: tanh)")
@@ -259,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default: most_sensitive)")
     train.add_argument("--optimizer", default="lbfgs", choices=sorted(OPTIMIZERS),
                        help="optimizer of each visit (default: lbfgs)")
+    train.add_argument("--lr", type=float, default=None,
+                       help="learning rate of the optimizers that take one (gd, adam, "
+                            "lbfgs); default: the optimizer's own")
     train.add_argument("--max-iter", type=int, default=100,
                        help="BCD iterations, i.e. block visits (default: 100)")
     train.add_argument("--inner-max-iter", type=int, default=20,
@@ -278,7 +145,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--blas-threads", type=int, default=1,
                        help="BLAS threads while training, if threadpoolctl is installed; "
                             "0: the BLAS default (default: 1, fastest for narrow networks)")
-    train.set_defaults(func=_train)
+    train.set_defaults(func=_cli_model.train)
+
+    pred = sub.add_parser(
+        "predict", help="predict with a model written by bcdnet train",
+        description="Read MODEL (a model.npz written by bcdnet train, or any bcdnet.save "
+                    "file) and CSV (a header row, the model's input columns by name; other "
+                    "columns are ignored) and write a CSV with one row per input row, in "
+                    "order, and one column <target>_pred per target, in the targets' units.")
+    pred.add_argument("model", metavar="MODEL", help="the model file")
+    pred.add_argument("csv", metavar="CSV", help="the CSV file of inputs")
+    pred.add_argument("-o", "--output", default=None,
+                      help="where to write the predictions (default: standard output)")
+    pred.set_defaults(func=_cli_model.predict)
 
     bench = sub.add_parser(
         "bench", help="run a paper benchmark (needs a source checkout)",
@@ -303,12 +182,16 @@ def main(argv=None) -> int:
         return 2
     try:
         return args.func(args)
-    except (UserError, ValueError, TypeError, OSError) as exc:
-        if os.environ.get("BCDNET_DEBUG"):
-            raise
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"bcdnet {args.command}: error: {message}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print(f"bcdnet {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:        # MemoryError, RecursionError and every other failure
+        if os.environ.get("BCDNET_DEBUG"):
+            raise
+        message = " ".join(str(exc).split())
+        if isinstance(exc, MemoryError):
+            message = f"out of memory{': ' + message if message else ''}"
+        elif not isinstance(exc, (UserError, ValueError, TypeError, OSError)) or not message:
+            message = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+        print(f"bcdnet {args.command}: error: {message}", file=sys.stderr)
+        return 1

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._atomic import atomic_write
 from ._threads import blas_threads
 from .backend import to_numpy
 from .datasets import Standardizer, make_cstr, train_test_split
@@ -44,9 +45,7 @@ def _data(seed):
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, index: bool) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_csv(tmp, index=index)
-    tmp.replace(path)
+    atomic_write(path, frame.to_csv(index=index))
 
 
 def run_demo(seed: int = 0, quick: bool = False, out="bcdnet-demo", echo=print) -> pd.DataFrame:

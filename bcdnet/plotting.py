@@ -29,12 +29,12 @@ the one place a reader looks for a figure.)
 from __future__ import annotations
 
 import math
-import os
 import textwrap
-import threading
 from pathlib import Path
 
 import numpy as np
+
+from ._atomic import atomic_write
 
 __all__ = ["parity", "residuals", "convergence", "selection_map", "boxplots",
            "learning_curves", "save_figure"]
@@ -72,14 +72,7 @@ def save_figure(fig, path, dpi: int = 110) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fmt = path.suffix.lstrip(".").lower() or "png"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        with open(tmp, "wb") as stream:
-            fig.savefig(stream, format=fmt, dpi=dpi)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda stream: fig.savefig(stream, format=fmt, dpi=dpi))
     return path
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from bcdnet.datasets import (Standardizer, load_ccpp, load_steel, make_cstr, repeated_splits,
                              train_test_split)
+from bcdnet._atomic import atomic_write
 from bcdnet.metrics import mean_absolute_error, mean_squared_error, r2_score
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -158,9 +159,7 @@ def write_text(path, text: str) -> Path:
     """Write ``text`` to ``path`` atomically (temporary file, then ``os.replace``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, text)
     return path
 
 

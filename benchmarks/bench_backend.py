@@ -30,6 +30,7 @@ if str(ROOT) not in sys.path:
 
 import bcdnet as bn  # noqa: E402
 from bcdnet import backend  # noqa: E402
+from bcdnet._atomic import atomic_write  # noqa: E402
 from benchmarks._common import load_average, one_thread, threads_note  # noqa: E402
 from benchmarks._machine import machine_description  # noqa: E402
 
@@ -118,9 +119,7 @@ def run(quick: bool = False, out_dir=ROOT / "benchmarks" / "results") -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / ("backend-quick.md" if quick else "backend.md")
-    tmp = target.with_suffix(".md.tmp")
-    tmp.write_text(report(results), encoding="utf-8")
-    tmp.replace(target)
+    atomic_write(target, report(results))
     results["path"] = target
     return results
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 import bcdnet as bn
+from bcdnet._atomic import atomic_write
 from bcdnet._threads import blas_threads
 from benchmarks._machine import machine_description, median_times
 
@@ -184,9 +185,7 @@ def run(quick: bool = False, out_dir: Path | str | None = RESULTS, threads: int 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         name = "core-quick.md" if quick else "core.md"
-        tmp = out / (name + ".tmp")
-        tmp.write_text(report(rows, repeats), encoding="utf-8")
-        tmp.replace(out / name)
+        atomic_write(out / name, report(rows, repeats))
     return rows
 
 

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bcdnet._atomic import atomic_write  # noqa: E402
 from bcdnet.optim import GD, ICRS, LBFGS, Adam, BarzilaiBorwein  # noqa: E402
 from tests.optim.optim_problems import (extended_rosenbrock, gd_gradient_after,  # noqa: E402
                                         gd_iterations_to_tol, lbfgs_problems, quadratic,
@@ -256,9 +257,7 @@ def run(quick: bool = False, out_dir=ROOT / "benchmarks" / "results") -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "optim.md"
-    tmp = target.with_suffix(".md.tmp")
-    tmp.write_text(report(results), encoding="utf-8")
-    tmp.replace(target)
+    atomic_write(target, report(results))
     results["path"] = target
     return results
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 import bcdnet as bn
+from bcdnet._atomic import atomic_write
 from bcdnet.datasets import Standardizer, load_ccpp, train_test_split
 from bcdnet.metrics import mean_absolute_error, mean_squared_error, r2_score
 from benchmarks._machine import machine_description
@@ -163,9 +164,7 @@ def _write(rows, out: Path, quick: bool) -> None:
     lines += ["", "## Machine", "", machine_description(), ""]
     out.mkdir(parents=True, exist_ok=True)
     name = "regressor-quick.md" if quick else "regressor.md"
-    tmp = out / (name + ".tmp")
-    tmp.write_text("\n".join(lines), encoding="utf-8")
-    tmp.replace(out / name)
+    atomic_write(out / name, "\n".join(lines))
 
 
 def main(argv=None) -> None:

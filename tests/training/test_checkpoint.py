@@ -77,7 +77,7 @@ def test_periodic_checkpoints_and_refusals(tmp_path):
     bn.Trainer("lbfgs", "forward", max_iter=7, tol=0, checkpoint=path,
                checkpoint_every=3).fit(bn.Network.mlp([3, 4, 2], seed=0), X, Y)
     assert read_checkpoint(path)["iteration"] == 7            # the final state is written too
-    with pytest.raises(ValueError, match="sizes"):
+    with pytest.raises(ValueError, match="fingerprint.architecture"):
         bn.Trainer("lbfgs", "forward", max_iter=9).fit(
             bn.Network.mlp([3, 5, 2]), X, Y, resume_from=path)
     with pytest.raises(ValueError, match="other training data"):
@@ -91,3 +91,127 @@ def test_periodic_checkpoints_and_refusals(tmp_path):
         bn.Trainer().fit(bn.Network.mlp([3, 4, 2]), X, Y, resume_from=tmp_path / "none.npz")
     with pytest.raises(TypeError, match="checkpoint must be a file path"):
         bn.Trainer(checkpoint=3)
+
+
+# ---------------------------------------------------------------------- fingerprint, budget
+def checkpointed_run(tmp_path, net=None, max_iter=4, validation=None, X=None, Y=None):
+    X0, Y0, _ = data(2, n=80)
+    X, Y = (X0 if X is None else X), (Y0 if Y is None else Y)
+    path = tmp_path / "ck.npz"
+    net = net or bn.Network.mlp([3, 4, 2], seed=0)
+    bn.Trainer("lbfgs", "forward", max_iter=max_iter, tol=0, checkpoint=path,
+               checkpoint_every=2).fit(net, X, Y, validation=validation)
+    return path, X, Y
+
+
+@pytest.mark.parametrize("other, field", [
+    (dict(activation="relu"), "fingerprint.architecture"),
+    (dict(dtype="float32"), "fingerprint.dtype"),
+    (dict(sizes=[3, 5, 2]), "fingerprint.architecture"),
+])
+def test_resuming_another_network_is_refused(tmp_path, other, field):
+    path, X, Y = checkpointed_run(tmp_path)
+    kwargs = {"sizes": [3, 4, 2], "seed": 0, **other}
+    net = bn.Network.mlp(kwargs.pop("sizes"), **kwargs)
+    with pytest.raises(ValueError, match=field) as info:
+        bn.Trainer("lbfgs", "forward", max_iter=6).fit(net, X, Y, resume_from=path)
+    assert str(path) in str(info.value)
+
+
+def test_resuming_with_other_validation_data_is_refused(tmp_path):
+    X, Y, _ = data(2, n=80)
+    path, X, Y = checkpointed_run(tmp_path, validation=(X[:20], Y[:20]))
+    with pytest.raises(ValueError, match="fingerprint.validation"):
+        bn.Trainer("lbfgs", "forward", max_iter=6).fit(
+            bn.Network.mlp([3, 4, 2]), X, Y, validation=(X[20:40], Y[20:40]), resume_from=path)
+    with pytest.raises(ValueError, match="fingerprint.validation"):
+        bn.Trainer("lbfgs", "forward", max_iter=6).fit(
+            bn.Network.mlp([3, 4, 2]), X, Y, resume_from=path)
+
+
+def test_a_float32_run_resumes(tmp_path):
+    net = bn.Network.mlp([3, 4, 2], seed=0, dtype="float32")
+    path, X, Y = checkpointed_run(tmp_path, net=net)
+    fresh = bn.Network.mlp([3, 4, 2], seed=5, dtype="float32")
+    result = bn.Trainer("lbfgs", "forward", max_iter=6, tol=0).fit(fresh, X, Y,
+                                                                    resume_from=path)
+    assert result.n_iter == 6
+
+
+def test_a_finished_run_continues_with_a_larger_budget(tmp_path):
+    path, X, Y = checkpointed_run(tmp_path, max_iter=4)
+    reference_net = bn.Network.mlp([3, 4, 2], seed=0)
+    reference = bn.Trainer("lbfgs", "forward", max_iter=8, tol=0).fit(reference_net, X, Y)
+    net = bn.Network.mlp([3, 4, 2], seed=3)
+    resumed = bn.Trainer("lbfgs", "forward", max_iter=8, tol=0).fit(net, X, Y,
+                                                                     resume_from=path)
+    assert resumed.n_iter == 8
+    assert without_timings(resumed.history).equals(without_timings(reference.history))
+    np.testing.assert_array_equal(net.params, reference_net.params)
+    same = bn.Trainer("lbfgs", "forward", max_iter=4, tol=0).fit(
+        bn.Network.mlp([3, 4, 2]), X, Y, resume_from=path)
+    assert same.n_iter == 4 and same.stop_reason.startswith("max_iter")
+
+
+# ---------------------------------------------------------------------- malformed files
+def rewritten(path, tmp_path, change):
+    """A copy of checkpoint ``path`` with ``change(state)`` applied, written as a checkpoint."""
+    from bcdnet.checkpoint import write_checkpoint
+
+    state = read_checkpoint(path)
+    change(state)
+    target = tmp_path / "bad.npz"
+    write_checkpoint(target, state)
+    return target
+
+
+def _set(key, value):
+    return lambda state: state.__setitem__(key, value)
+
+
+MALFORMED = [
+    ("iteration", _set("iteration", "seven")), ("iteration", _set("iteration", -1)),
+    ("iteration", lambda s: s.pop("iteration")), ("params", _set("params", np.zeros(3))),
+    ("params", _set("params", [1.0, 2.0])), ("scales", _set("scales", None)),
+    ("last_good", lambda s: s.pop("last_good")), ("best_params", _set("best_params", "x")),
+    ("stop", _set("stop", 3)), ("best_val", _set("best_val", "low")),
+    ("losses", _set("losses", ["a"])), ("rows", _set("rows", [1, 2])),
+    ("rng", _set("rng", "{not json")), ("rng", _set("rng", '{"bit_generator": "Nope"}')),
+    ("selector", _set("selector", {"selector": "Other"})), ("selector", _set("selector", 5)),
+    ("optimizers[0]", lambda s: s["optimizers"][0].pop("first")),
+    ("optimizers[0].state", lambda s: s["optimizers"][0]["state"].pop("optimizer")),
+    ("optimizers[0]", lambda s: s["optimizers"][0].update(last=99)),
+    ("perm", _set("perm", np.arange(5))), ("last_block", _set("last_block", [1])),
+    ("fingerprint", _set("fingerprint", None)), ("pos", _set("pos", 1.5)),
+]
+
+
+@pytest.mark.parametrize("field, change", MALFORMED, ids=[f"{f}-{i}" for i, (f, _) in
+                                                          enumerate(MALFORMED)])
+def test_every_malformed_field_is_a_value_error_naming_file_and_field(tmp_path, field, change):
+    path, X, Y = checkpointed_run(tmp_path)
+    bad = rewritten(path, tmp_path, change)
+    with pytest.raises(ValueError) as info:
+        bn.Trainer("lbfgs", "forward", max_iter=6).fit(bn.Network.mlp([3, 4, 2]), X, Y,
+                                                        resume_from=bad)
+    message = str(info.value)
+    assert str(bad) in message and f"'{field}" in message, message
+
+
+@pytest.mark.parametrize("raw, match", [
+    (b'{"format": "bcdnet-checkpoint", "format_version": 2}', "state"),
+    (b'{"format": "bcdnet-checkpoint", "format_version": 2, "state": {"p": {"__array__": "a9"}}}',
+     r"holds the arrays \[\]"),
+    (b'{"format": "bcdnet-checkpoint", "format_version": 2, "state": {"p": {"__array__": 5}}}',
+     "array reference"),
+    (b'{"format": "bcdnet-checkpoint", "format_version": 2, "state": ' + b"[" * 5000
+     + b"]" * 5000 + b"}", "not valid JSON|nested|state"),
+    (b'{"format": "bcdnet-checkpoint", "format_version": "2", "state": {}}', "format_version"),
+    (b"\xff\xfe", "not valid JSON"),
+])
+def test_crafted_headers_are_value_errors(tmp_path, raw, match):
+    path = tmp_path / "crafted.npz"
+    np.savez(path, header=np.frombuffer(raw, dtype=np.uint8))
+    with pytest.raises(ValueError, match=match) as info:
+        read_checkpoint(path)
+    assert str(path) in str(info.value)
