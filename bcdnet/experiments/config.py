@@ -38,11 +38,11 @@ DEFAULTS = {
     "optimizer_options": {"max_iter": 20},
     "trainer": {"max_iter": 100, "tol": 0.0, "sensitivity_tol": None},
     "units": True,                # metrics in the targets' units (False: standardised)
-    "record": [],                 # extra columns: "history" (per-iteration JSON)
+    "record": [],                 # extra columns: "history", "test_curve", "predictions"
     "seed": 0,                    # root seed; weights and BCD seeds are spawned from it
 }
 DATASETS = ("cstr", "ccpp", "steel")
-RECORDS = ("history",)
+RECORDS = ("history", "test_curve", "predictions")
 #: the fields that fix the starting weights: runs that differ elsewhere share a start
 START_FIELDS = ("dataset", "split", "split_seed", "test_size", "max_train_rows", "hidden",
                 "activation", "init", "seed")

@@ -25,9 +25,10 @@ ROW_COLUMNS = ["id", "status", "error", "version", "commit", "label", "dataset",
                "hidden", "activation", "selector", "optimizer", "seed", "n_train",
                "train_r2", "train_mse", "train_mae", "test_r2", "test_mse", "test_mae",
                "start_loss", "train_loss", "grad_inf", "iterations", "avg_epochs",
-               "stop_reason", "cpu_s", "wall_s", "history", "history_cpu", "config"]
+               "stop_reason", "cpu_s", "wall_s", "history", "history_cpu", "test_curve",
+               "curve_cpu", "predictions", "config"]
 #: the columns that measure time, so differ between two runs of one config
-TIMING_COLUMNS = ("cpu_s", "wall_s", "history_cpu")
+TIMING_COLUMNS = ("cpu_s", "wall_s", "history_cpu", "curve_cpu")
 
 
 @functools.lru_cache(maxsize=4)
@@ -97,6 +98,27 @@ def _history_columns(history) -> dict:
             "history_cpu": _compact(h["cpu_s"])}
 
 
+class _TestCurve:
+    """A Trainer callback recording the test R² after every iteration; the CPU seconds it
+    spends are subtracted, so ``cpu`` is the training time at each point."""
+
+    def __init__(self, net, Xt, Yt, sy, units):
+        self.net, self.Xt, self.Yt, self.sy, self.units = net, Xt, Yt, sy, units
+        self.spent, self.cpu, self.r2 = 0.0, [], []
+
+    def __call__(self, row) -> bool:
+        from ..metrics import r2_score
+
+        start = time.process_time()
+        P, Y = self.net.predict(self.Xt), self.Yt
+        if self.units:
+            P, Y = self.sy.inverse_transform(P), self.sy.inverse_transform(Y)
+        self.cpu.append(row["cpu_s"] - self.spent)
+        self.r2.append(r2_score(Y, P))
+        self.spent += time.process_time() - start
+        return False
+
+
 def run_experiment(config, data_home=None) -> dict:
     """Train and score one configuration; return its row (the :data:`ROW_COLUMNS`).
 
@@ -114,7 +136,10 @@ def run_experiment(config, data_home=None) -> dict:
         The row: id, provenance, the config's main fields, R², MSE and MAE on the training
         and test rows, the loss at the start and the end, the final block gradient's
         ∞-norm, iterations, average optimizer epochs per iteration, the stop reason, CPU and
-        wall seconds of training, and (``record: ["history"]``) the per-iteration curves.
+        wall seconds of training (monitoring excluded), and what ``record`` asks for:
+        ``"history"`` the per-iteration curves, ``"test_curve"`` the test R² after every
+        iteration (``test_curve``, with the training CPU seconds in ``curve_cpu``),
+        ``"predictions"`` the test predictions (in the targets' units with ``units``).
     """
     from ..network import Network
     from ..optim import get_optimizer
@@ -126,12 +151,15 @@ def run_experiment(config, data_home=None) -> dict:
     s = seeds(c)
     net = Network.mlp([X.shape[1], *c["hidden"], Y.shape[1]], activation=c["activation"],
                       init=c["init"], seed=s["weights"])
+    curve = _TestCurve(net, Xt, Yt, sy, c["units"])
     trainer = Trainer(get_optimizer(c["optimizer"], **c["optimizer_options"]),
                       get_selector(c["selector"], **c["selector_options"]),
-                      **c["trainer"], seed=s["trainer"], progress=False)
+                      **c["trainer"], seed=s["trainer"], progress=False,
+                      callbacks=[curve] if "test_curve" in c["record"] else [])
     cpu0, wall0 = time.process_time(), time.perf_counter()
     result = trainer.fit(net, X, Y)
-    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    cpu = time.process_time() - cpu0 - curve.spent
+    wall = time.perf_counter() - wall0 - curve.spent
     h = result.history
     visits = h[h["iteration"] > 0]
     row = {**_base_row(c), "status": "ok", "error": "", "n_train": int(X.shape[0]),
@@ -142,9 +170,17 @@ def run_experiment(config, data_home=None) -> dict:
            "iterations": int(len(visits)),
            "avg_epochs": float(visits["nit"].mean()) if len(visits) else float("nan"),
            "stop_reason": result.stop_reason, "cpu_s": cpu, "wall_s": wall,
-           "history": "", "history_cpu": ""}
+           "history": "", "history_cpu": "", "test_curve": "", "curve_cpu": "",
+           "predictions": ""}
     if "history" in c["record"]:
         row.update(_history_columns(h))
+    if "test_curve" in c["record"]:
+        row.update(test_curve=_compact(curve.r2), curve_cpu=_compact(curve.cpu))
+    if "predictions" in c["record"]:
+        P = net.predict(Xt)
+        P = sy.inverse_transform(P) if c["units"] else P
+        row["predictions"] = json.dumps(np.asarray(P, dtype=float).round(6).tolist(),
+                                        separators=(",", ":"))
     return row
 
 

@@ -28,7 +28,7 @@ __all__ = ["sweep", "read_results", "BACKENDS"]
 BACKENDS = ("loky", "threading", "sequential", "dask")
 TEXT_COLUMNS = {"id", "status", "error", "version", "commit", "label", "dataset", "hidden",
                 "activation", "selector", "optimizer", "stop_reason", "history",
-                "history_cpu", "config"}
+                "history_cpu", "test_curve", "curve_cpu", "predictions", "config"}
 
 
 @contextlib.contextmanager

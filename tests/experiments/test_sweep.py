@@ -1,6 +1,7 @@
 """Sweeps: the same rows serially, on loky processes and on a Dask cluster, in any order;
 error rows; resuming after a kill; rows of another version not reused unless asked."""
 
+import json
 import os
 import signal
 import subprocess
@@ -8,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -17,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 GRID = {"base": {"dataset": "cstr", "max_train_rows": 200, "hidden": [5, 5],
                  "optimizer_options": {"max_iter": 5},
                  "trainer": {"max_iter": 3, "tol": 0.0, "sensitivity_tol": None},
-                 "record": ["history"]},
+                 "record": ["history", "test_curve", "predictions"]},
         "axes": {"selector": ["most_sensitive", "random"], "split": [0, 1]}}
 
 
@@ -38,6 +40,12 @@ def test_serial_rows_are_complete(serial):
     assert (serial["status"] == "ok").all(), serial["error"].tolist()
     assert serial["test_mse"].notna().all() and (serial["iterations"] == 3).all()
     assert (serial["version"] == "0.1.0").all() and serial["commit"].str.len().min() >= 7
+    first = serial.iloc[0]
+    history, curve = json.loads(first["history"]), json.loads(first["test_curve"])
+    assert len(history["grad_inf"]) == len(curve) == len(json.loads(first["curve_cpu"])) == 3
+    assert history["train_loss"][-1] == pytest.approx(first["train_loss"], rel=1e-5)
+    assert curve[-1] == pytest.approx(first["test_r2"], rel=1e-5)
+    assert np.asarray(json.loads(first["predictions"])).shape == (2000, 2)
     # the two selectors on one split start from the same weights
     start = serial.groupby("split")["start_loss"].nunique()
     assert (start == 1).all()
@@ -94,7 +102,6 @@ def test_killed_sweep_resumes_with_only_the_missing_rows(serial, tmp_path):
     grid = {**GRID, "axes": {**GRID["axes"], "split": [0, 1, 2, 3]}}
     path = tmp_path / "r.csv"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    import json
 
     child = subprocess.Popen([sys.executable, "-c", SCRIPT, json.dumps(grid), str(path)],
                              env=env)
