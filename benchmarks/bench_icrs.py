@@ -80,14 +80,6 @@ def linear_fit(d):
     return lambda X: np.column_stack([X, np.ones(len(X))]) @ coef
 
 
-def first_reach(curve, target) -> float:
-    """CPU seconds of the first point of ``curve`` with test R² ≥ ``target`` (NaN if never)."""
-    for cpu, m in curve:
-        if m["test_r2"] >= target:
-            return cpu
-    return float("nan")
-
-
 # ---------------------------------------------------------------- bcd-icrs
 def run_bcd_icrs(quick: bool = False, out_dir=C.RESULTS, data_home=None) -> dict:
     load, clock, b = C.load_average(), C.Clock(), budgets(quick)
@@ -102,7 +94,7 @@ def run_bcd_icrs(quick: bool = False, out_dir=C.RESULTS, data_home=None) -> dict
                     run = C.fit(trainer, start, d, monitor=_r2_monitor(d))
                     rows.append({"dataset": name, "method": label, "split": d.seed,
                                  **C.scores(d, run.predict), "cpu_s": run.cpu_s,
-                                 "cpu_to_0.931": first_reach(run.curve, 0.931)})
+                                 "cpu_to_0.931": C.first_reach(run.curve, 0.931)})
                     if d.seed == 0:
                         preds[label] = (d.Yt_raw, d.unscale(run.predict(d.Xt)))
                 clock_ls = C.Clock()
@@ -192,8 +184,8 @@ def run_timings(quick: bool = False, out_dir=C.RESULTS, data_home=None) -> dict:
                              "final_test_r2": curve[-1][1]["test_r2"] if curve else np.nan,
                              "best_test_r2": max((m["test_r2"] for _, m in curve),
                                                  default=np.nan),
-                             f"to_{t1}": first_reach(curve, t1),
-                             f"to_{t2}": first_reach(curve, t2)})
+                             f"to_{t1}": C.first_reach(curve, t1),
+                             f"to_{t2}": C.first_reach(curve, t2)})
             curves = {k: ([c for c, _ in v[0]], [m["test_r2"] for _, m in v[0]])
                       for k, v in runs.items()}
             low = {"ccpp": 0.90, "steel": 0.95}[name]

@@ -12,10 +12,11 @@
 from .config import DEFAULTS, canonical_json, config_id, normalise, seeds
 from .grid import expand, load_grid
 from .provenance import bcdnet_version, git_commit
-from .run import ROW_COLUMNS, TIMING_COLUMNS, run_experiment, run_row
+from .run import (ROW_COLUMNS, TIMING_COLUMNS, initial_network, prepared_split,
+                  run_experiment, run_row)
 from .store import ResultStore
 from .sweep import read_results, sweep
 
 __all__ = ["DEFAULTS", "canonical_json", "config_id", "normalise", "seeds", "expand",
-           "load_grid", "bcdnet_version", "git_commit", "ROW_COLUMNS", "TIMING_COLUMNS",
+           "load_grid", "bcdnet_version", "git_commit", "ROW_COLUMNS", "TIMING_COLUMNS", "initial_network", "prepared_split",
            "run_experiment", "run_row", "ResultStore", "read_results", "sweep"]

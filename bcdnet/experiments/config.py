@@ -15,7 +15,8 @@ import json
 
 import numpy as np
 
-__all__ = ["DEFAULTS", "normalise", "canonical_json", "config_id", "seeds", "start_id"]
+__all__ = ["DEFAULTS", "normalise", "canonical_json", "config_id", "seeds", "start_id",
+           "run_id"]
 
 #: Every field of a configuration and its default.  ``hidden`` is the list of hidden
 #: widths; ``optimizer`` and ``selector`` are names of :data:`bcdnet.optim.OPTIMIZERS` and
@@ -118,13 +119,22 @@ def start_id(config) -> str:
                               separators=(",", ":")))
 
 
+def run_id(config) -> str:
+    """The id of what is computed: :func:`config_id` without the fields that only describe
+    or record (``label``, ``record``), so naming a run or recording its curves never
+    changes its result."""
+    full = normalise(config)
+    return _digest(json.dumps({k: v for k, v in full.items() if k not in ("label", "record")},
+                              sort_keys=True, separators=(",", ":")))
+
+
 def seeds(config) -> dict:
     """The integer seeds of one run, spawned from ``SeedSequence(config["seed"])`` with the
     ids as spawn keys: ``"weights"`` (from :func:`start_id`) and ``"trainer"`` (from
-    :func:`config_id`)."""
+    :func:`run_id`)."""
     root = normalise(config)["seed"]
     out = {}
-    for name, key in (("weights", start_id(config)), ("trainer", config_id(config))):
+    for name, key in (("weights", start_id(config)), ("trainer", run_id(config))):
         sequence = np.random.SeedSequence(root, spawn_key=(int(key, 16),))
         out[name] = int(sequence.generate_state(1, dtype=np.uint32)[0])
     return out

@@ -18,7 +18,7 @@ import numpy as np
 from .config import canonical_json, config_id, normalise, seeds
 from .provenance import bcdnet_version, git_commit
 
-__all__ = ["run_experiment", "run_row", "prepared_split", "ROW_COLUMNS", "TIMING_COLUMNS"]
+__all__ = ["run_experiment", "run_row", "prepared_split", "initial_network", "ROW_COLUMNS", "TIMING_COLUMNS"]
 
 #: the columns of every row, in the order of the result file
 ROW_COLUMNS = ["id", "status", "error", "version", "commit", "label", "dataset", "split",
@@ -87,15 +87,29 @@ def _compact(values) -> str:
 
 
 def _history_columns(history) -> dict:
-    """Per-iteration curves as compact JSON: block, training loss, nit, the block
-    gradient's ∞-norm (``history``) and cumulative CPU seconds (``history_cpu``)."""
+    """Per-iteration curves as compact JSON: block (name, first and last layer), training
+    loss, the block gradient's ∞-norm, nit (``history``) and cumulative CPU seconds
+    (``history_cpu``)."""
     h = history[history["iteration"] > 0]
     curves = {"block": [None if b is None or b != b else str(b) for b in h["block"]],
+              "first": [int(v) if v == v else None for v in h["first"]],
+              "last": [int(v) if v == v else None for v in h["last"]],
               "train_loss": json.loads(_compact(h["train_loss"])),
               "grad_inf": json.loads(_compact(h["grad_inf"])),
               "nit": [int(n) if n == n else None for n in h["nit"]]}
     return {"history": json.dumps(curves, separators=(",", ":")),
             "history_cpu": _compact(h["cpu_s"])}
+
+
+def initial_network(config, n_in: int, n_out: int):
+    """The config's starting network: ``n_in``-hidden-``n_out`` with the weights seed of
+    :func:`~bcdnet.experiments.config.seeds` (shared by configs that differ only in the
+    method, so peers can start from it too)."""
+    from ..network import Network
+
+    c = normalise(config)
+    return Network.mlp([n_in, *c["hidden"], n_out], activation=c["activation"],
+                       init=c["init"], seed=seeds(c)["weights"])
 
 
 class _TestCurve:
@@ -141,7 +155,6 @@ def run_experiment(config, data_home=None) -> dict:
         iteration (``test_curve``, with the training CPU seconds in ``curve_cpu``),
         ``"predictions"`` the test predictions (in the targets' units with ``units``).
     """
-    from ..network import Network
     from ..optim import get_optimizer
     from ..selection import get_selector
     from ..trainer import Trainer
@@ -149,8 +162,7 @@ def run_experiment(config, data_home=None) -> dict:
     c = normalise(config)
     X, Y, Xt, Yt, sy = prepared_split(c, data_home)
     s = seeds(c)
-    net = Network.mlp([X.shape[1], *c["hidden"], Y.shape[1]], activation=c["activation"],
-                      init=c["init"], seed=s["weights"])
+    net = initial_network(c, X.shape[1], Y.shape[1])
     curve = _TestCurve(net, Xt, Yt, sy, c["units"])
     trainer = Trainer(get_optimizer(c["optimizer"], **c["optimizer_options"]),
                       get_selector(c["selector"], **c["selector_options"]),

@@ -126,8 +126,9 @@ def _id(config) -> str:
 
 
 def _report(k: int, n: int, row: dict, elapsed: float) -> None:
-    what = row["label"] or f"{row['dataset']} {row['hidden']} {row['activation']} " \
-                           f"{row['selector']} {row['optimizer']}"
+    what = (f"{row['label']}: " if row["label"] else "") + (
+        f"{row['dataset']} {row['hidden']} {row['activation']} {row['selector']}/"
+        f"{row['optimizer']}")
     result = (f"test R² {float(row['test_r2']):.4f}, {float(row['cpu_s']):.1f} s CPU"
               if row["status"] == "ok" else row["error"])
     print(f"[{k}/{n}] {row['id']} {what} split {row['split']}: {result} "

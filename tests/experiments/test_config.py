@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bcdnet.experiments import DEFAULTS, canonical_json, config_id, normalise, seeds
-from bcdnet.experiments.config import start_id
+from bcdnet.experiments.config import run_id, start_id
 
 
 def test_defaults_fill_and_id_ignores_key_order_and_explicit_defaults():
@@ -36,9 +36,12 @@ def test_any_change_changes_the_id():
 
 def test_seeds_come_from_seedsequence_keyed_by_the_ids():
     c = {"dataset": "cstr", "seed": 7, "selector": "random"}
-    expected = np.random.SeedSequence(7, spawn_key=(int(config_id(c), 16),)).generate_state(
+    expected = np.random.SeedSequence(7, spawn_key=(int(run_id(c), 16),)).generate_state(
         1, dtype=np.uint32)[0]
     assert seeds(c)["trainer"] == int(expected)
+    # a label or a recording changes the id, never the seeds
+    described = {**c, "label": "x", "record": ["history"]}
+    assert config_id(described) != config_id(c) and seeds(described) == seeds(c)
     # runs that differ only in the method share the starting weights, not the BCD seed
     other = {**c, "selector": "forward", "optimizer": "adam"}
     assert start_id(other) == start_id(c)
