@@ -155,7 +155,7 @@ def _timings(folder, img):
 
 def run(quick: bool = False, out_dir=C.RESULTS) -> dict:
     """Write BENCHMARKS.md: at the repository root for the default folder, else into it."""
-    folder = C.Path(out_dir)
+    folder = C.report_dir(out_dir, quick)
     default = folder.resolve() == C.RESULTS.resolve()
     target = C.ROOT / "BENCHMARKS.md" if default else folder / "BENCHMARKS.md"
     img = "benchmarks/results/" if default else ""
