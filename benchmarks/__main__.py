@@ -43,6 +43,9 @@ BENCHMARKS = {
                         "Paper B Fig. 4: ICRS, L-BFGS, Adam, Barzilai-Borwein on CCPP", True),
     "bcd-icrs": ("benchmarks.bench_icrs", "run_bcd_icrs",
                  "Paper B Figs. 5-6: with and without BCD-ICRS on CCPP and steel", True),
+    "paper-b-grid": ("benchmarks.bench_paper_b_grid", "run",
+                     "Paper B's grid: 4 strategies x 4 activations x 4 sizes on CCPP and "
+                     "steel, 5 splits (640 runs; use --n-jobs)", True),
     "timings": ("benchmarks.bench_icrs", "run_timings",
                 "Paper B's timings: L-BFGS against BCD-ICRS, time to a given R2", True),
     "regressor": ("benchmarks.bench_regressor", "run",
