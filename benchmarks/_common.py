@@ -223,13 +223,14 @@ def report_dir(out_dir, quick: bool) -> Path:
     return out_dir
 
 
-def header(title: str, name: str, quick: bool, intro: str, budgets=None) -> list[str]:
+def header(title: str, name: str, quick: bool, intro: str, budgets=None,
+           command: str = "python -m benchmarks") -> list[str]:
     """The first lines of a report: title, the command and commit that wrote it, the
     budgets of this run (with ``quick``, said to be tiny), an introduction."""
     from bcdnet.experiments import bcdnet_version, git_commit
 
     lines = [f"# {title}", "",
-             f"Written by `python -m benchmarks {name}{' --quick' if quick else ''}` at "
+             f"Written by `{command} {name}{' --quick' if quick else ''}` at "
              f"commit `{git_commit()}` (bcdnet {bcdnet_version()})"
              + (" — **quick mode: tiny budgets, numbers not meaningful**" if quick else "")
              + "."]
