@@ -20,7 +20,6 @@ import pandas as pd
 
 from bcdnet.datasets import (Standardizer, load_ccpp, load_steel, make_cstr, repeated_splits,
                              train_test_split)
-from bcdnet.metrics import mean_absolute_error, mean_squared_error, r2_score
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -123,15 +122,9 @@ def scores(data: Split, predict, units: bool = True) -> dict:
     ``predict(X) -> Y`` works on standardised data; ``units=True`` reports in the targets'
     units, otherwise on the standardised targets (Paper A's tables).
     """
-    out = {}
-    for part, X, Y in (("train", data.X, data.Y), ("test", data.Xt, data.Yt)):
-        P = predict(X)
-        if units:
-            Y, P = data.unscale(Y), data.unscale(P)
-        out[f"{part}_r2"] = r2_score(Y, P)
-        out[f"{part}_mse"] = mean_squared_error(Y, P)
-        out[f"{part}_mae"] = mean_absolute_error(Y, P)
-    return out
+    from bcdnet.experiments.run import split_scores
+
+    return split_scores(predict, data.X, data.Y, data.Xt, data.Yt, data.sy, units)
 
 
 class Clock:

@@ -493,7 +493,8 @@ def _fig4_lines(summary, png) -> list[str]:
             ("Polarized as the paper says (at least 80 % of the visits at the two extremes, "
              "at least 10 % at each) for: " + ", ".join(f"{x['order']} order" for x in polar)
              + "." if polar else "Not polarized here by that reading (at least 80 % of the "
-             "visits at the two extremes, at least 10 % at each), in either run."), "", f"![Fig. 4]({png})", ""]
+             "visits at the two extremes, at least 10 % at each), in either run."), "",
+            f"![Fig. 4]({png})", ""]
 
 
 def _by_start(rows, peer_rows) -> list[dict]:

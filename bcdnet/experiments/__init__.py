@@ -18,5 +18,6 @@ from .store import ResultStore
 from .sweep import read_results, sweep
 
 __all__ = ["DEFAULTS", "canonical_json", "config_id", "normalise", "seeds", "expand",
-           "load_grid", "bcdnet_version", "git_commit", "ROW_COLUMNS", "TIMING_COLUMNS", "initial_network", "prepared_split",
+           "load_grid", "bcdnet_version", "git_commit", "ROW_COLUMNS", "TIMING_COLUMNS",
+           "initial_network", "prepared_split",
            "run_experiment", "run_row", "ResultStore", "read_results", "sweep"]

@@ -18,7 +18,8 @@ import numpy as np
 from .config import canonical_json, config_id, normalise, seeds
 from .provenance import bcdnet_version, git_commit
 
-__all__ = ["run_experiment", "run_row", "prepared_split", "initial_network", "ROW_COLUMNS", "TIMING_COLUMNS"]
+__all__ = ["run_experiment", "run_row", "prepared_split", "initial_network", "split_scores",
+           "ROW_COLUMNS", "TIMING_COLUMNS"]
 
 #: the columns of every row, in the order of the result file
 ROW_COLUMNS = ["id", "status", "error", "version", "commit", "label", "dataset", "split",
@@ -66,12 +67,17 @@ def prepared_split(config, data_home=None):
     return X, Y, Xt, Yt, sy
 
 
-def _scores(net, X, Y, Xt, Yt, sy, units: bool) -> dict:
+def split_scores(predict, X, Y, Xt, Yt, sy, units: bool = True) -> dict:
+    """R², MSE and MAE on the training (``X``, ``Y``) and test (``Xt``, ``Yt``) rows.
+
+    ``predict(X) -> Y`` works on standardised data; with ``units`` targets and predictions
+    are mapped back by ``sy.inverse_transform`` first, else scored as standardised.
+    """
     from ..metrics import mean_absolute_error, mean_squared_error, r2_score
 
     out = {}
     for part, A, B in (("train", X, Y), ("test", Xt, Yt)):
-        P = net.predict(A)
+        P = predict(A)
         if units:
             B, P = sy.inverse_transform(B), sy.inverse_transform(P)
         out[f"{part}_r2"] = r2_score(B, P)
@@ -175,7 +181,7 @@ def run_experiment(config, data_home=None) -> dict:
     h = result.history
     visits = h[h["iteration"] > 0]
     row = {**_base_row(c), "status": "ok", "error": "", "n_train": int(X.shape[0]),
-           **_scores(net, X, Y, Xt, Yt, sy, c["units"]),
+           **split_scores(net.predict, X, Y, Xt, Yt, sy, c["units"]),
            "start_loss": float(h["train_loss"].iloc[0]),
            "train_loss": float(h["train_loss"].iloc[-1]),
            "grad_inf": float(visits["grad_inf"].iloc[-1]) if len(visits) else float("nan"),
