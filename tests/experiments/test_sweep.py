@@ -130,3 +130,12 @@ def test_bad_arguments_are_named(tmp_path):
         sweep(GRID, tmp_path / "r.csv", n_jobs=0)
     with pytest.raises(ValueError, match="reuse"):
         sweep(GRID, tmp_path / "r.csv", reuse="all")
+
+
+def test_dask_and_joblib_are_imported_only_when_a_sweep_runs():
+    code = ("import sys, bcdnet.experiments, bcdnet.cli; bcdnet.cli.build_parser(); "
+            "print(sorted(m for m in ('dask', 'distributed', 'joblib', 'sklearn') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True).stdout
+    assert out.strip() == "[]"
