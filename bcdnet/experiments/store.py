@@ -55,8 +55,8 @@ class ResultStore:
         """Every complete row in the file, in file order (a torn last line is skipped)."""
         if not self.path.exists():
             return []
-        text = self.path.read_text(encoding="utf-8")
-        text = text[:text.rfind("\n") + 1]
+        data = self.path.read_bytes()
+        text = data[:data.rfind(b"\n") + 1].decode("utf-8")   # a torn line may cut a character
         out = []
         for record in list(csv.reader(io.StringIO(text)))[1:]:
             if len(record) == len(ROW_COLUMNS):

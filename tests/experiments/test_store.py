@@ -29,7 +29,7 @@ def test_torn_last_line_is_ignored_then_removed(tmp_path):
     with ResultStore(path) as store:
         store.append(_row(0))
     whole = path.read_bytes()
-    path.write_bytes(whole + b"id1,ok,,0.1.0,abc,,cst")          # killed mid-write
+    path.write_bytes(whole + "id1,ok,,0.1.0,abc,R²".encode()[:-1])   # killed mid-character
     assert [r["id"] for r in ResultStore(path).rows()] == ["id0"]
     with ResultStore(path) as store:
         assert path.read_bytes() == whole
