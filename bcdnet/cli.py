@@ -170,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--data-home", default=None,
                        help="folder with the UCI files (default: $BCDNET_DATA)")
     bench.set_defaults(func=_bench)
+    from .experiments.cli import add_parser as add_sweep_parser
+
+    add_sweep_parser(sub)
     return parser
 
 

@@ -8,7 +8,9 @@ for CCPP) except Paper A's tables, whose MSE is on standardised targets as in th
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +21,11 @@ import pandas as pd
 from bcdnet.datasets import (Standardizer, load_ccpp, load_steel, make_cstr, repeated_splits,
                              train_test_split)
 from bcdnet._atomic import atomic_write
-from bcdnet.metrics import mean_absolute_error, mean_squared_error, r2_score
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
+#: where ``--quick`` reports go unless another folder is named: never the committed results
+SCRATCH = Path(tempfile.gettempdir()) / "bcdnet-benchmarks-quick"
 
 try:
     from threadpoolctl import threadpool_limits
@@ -120,15 +123,9 @@ def scores(data: Split, predict, units: bool = True) -> dict:
     ``predict(X) -> Y`` works on standardised data; ``units=True`` reports in the targets'
     units, otherwise on the standardised targets (Paper A's tables).
     """
-    out = {}
-    for part, X, Y in (("train", data.X, data.Y), ("test", data.Xt, data.Yt)):
-        P = predict(X)
-        if units:
-            Y, P = data.unscale(Y), data.unscale(P)
-        out[f"{part}_r2"] = r2_score(Y, P)
-        out[f"{part}_mse"] = mean_squared_error(Y, P)
-        out[f"{part}_mae"] = mean_absolute_error(Y, P)
-    return out
+    from bcdnet.experiments.run import split_scores
+
+    return split_scores(predict, data.X, data.Y, data.Xt, data.Yt, data.sy, units)
 
 
 class Clock:
@@ -209,12 +206,100 @@ def pm(row, metric: str, spec: str = ".4f") -> str:
     return f"{fmt(row[f'{metric}_mean'], spec)} ± {fmt(row[f'{metric}_std'], spec)}"
 
 
-def header(title: str, name: str, quick: bool, intro: str) -> list[str]:
-    """The first lines of a report: title, the command that wrote it, an introduction."""
-    return [f"# {title}", "",
-            f"Written by `python -m benchmarks {name}{' --quick' if quick else ''}`"
-            + (" — **quick mode: tiny budgets, numbers not meaningful**" if quick else "")
-            + ".", "", intro, ""]
+def report_dir(out_dir, quick: bool) -> Path:
+    """The folder a report goes to: ``out_dir``, except that a quick run aimed at the
+    committed ``benchmarks/results/`` goes to :data:`SCRATCH` instead."""
+    out_dir = Path(out_dir)
+    if quick and out_dir.resolve() == RESULTS.resolve():
+        return SCRATCH
+    return out_dir
+
+
+def header(title: str, name: str, quick: bool, intro: str, budgets=None,
+           command: str = "python -m benchmarks") -> list[str]:
+    """The first lines of a report: title, the command and commit that wrote it, the
+    budgets of this run (with ``quick``, said to be tiny), an introduction."""
+    from bcdnet.experiments import bcdnet_version, git_commit
+
+    lines = [f"# {title}", "",
+             f"Written by `{command} {name}{' --quick' if quick else ''}` at "
+             f"commit `{git_commit()}` (bcdnet {bcdnet_version()})"
+             + (" — **quick mode: tiny budgets, numbers not meaningful**" if quick else "")
+             + "."]
+    if budgets:
+        listed = ", ".join(f"{k} {json.dumps(v)}" for k, v in budgets.items())
+        lines += ["", f"Budgets of this run{' (quick)' if quick else ''}: {listed}."]
+    return lines + ["", intro, ""]
+
+
+def sweep_rows(name, configs, out_dir, n_jobs=1, scheduler=None, data_home=None):
+    """Run ``configs`` through :func:`bcdnet.experiments.sweep` into
+    ``<out_dir>/sweeps/<name>.csv`` (finished rows of this version are reused, so a rerun
+    only rebuilds the report) and return the rows.
+
+    Raises RuntimeError naming the failed runs, after the others have finished.
+    """
+    from bcdnet.experiments import sweep
+
+    rows = sweep(configs, Path(out_dir) / "sweeps" / f"{name}.csv", n_jobs=n_jobs,
+                 scheduler=scheduler, data_home=data_home)
+    failed = rows[rows["status"] != "ok"]
+    if len(failed):
+        raise RuntimeError(f"{name}: {len(failed)} of {len(rows)} runs failed, e.g. "
+                           f"{failed['label'].iloc[0]!r}: {failed['error'].iloc[0]}")
+    return rows
+
+
+def history_frame(row) -> pd.DataFrame:
+    """A sweep row's recorded history (``record: ["history"]``) as a Trainer history:
+    iteration 0 (the start) then one row per BCD iteration, with cumulative ``cpu_s``."""
+    h = json.loads(row["history"])
+    cpu = json.loads(row["history_cpu"])
+    frame = pd.DataFrame({"iteration": range(1, len(cpu) + 1), **h, "cpu_s": cpu})
+    start = pd.DataFrame({"iteration": [0], "train_loss": [row["start_loss"]],
+                          "cpu_s": [0.0]})
+    frame = pd.concat([start, frame], ignore_index=True)
+    frame["val_loss"] = np.nan
+    return frame
+
+
+def curve(row) -> list:
+    """A sweep row's test curve (``record: ["test_curve"]``) as ``[(cpu_s, {"test_r2":
+    r2}), ...]``, the form of :attr:`Run.curve`."""
+    return [(c, {"test_r2": np.nan if r is None else r}) for c, r in
+            zip(json.loads(row["curve_cpu"]), json.loads(row["test_curve"]))]
+
+
+def first_reach(curve, target) -> float:
+    """CPU seconds of the first point of ``curve`` with test R² ≥ ``target`` (NaN if never)."""
+    for cpu, m in curve:
+        if m["test_r2"] >= target:
+            return cpu
+    return float("nan")
+
+
+def co2_note(data_home=None) -> list[str]:
+    """Why the steel data is nearly linear: the correlation of its CO2 column with the
+    target (Usage_kWh), computed from the data (Paper B does not mention it)."""
+    data = load_dataset("steel", data_home)
+    co2 = [c for c in data.X.columns if c.lower().startswith("co2")]
+    if not co2:
+        return []
+    r = float(np.corrcoef(data.X[co2[0]].to_numpy(float),
+                          data.y.iloc[:, 0].to_numpy(float))[0, 1])
+    return ["### The steel data is nearly linear", "",
+            f"The steel data's `{co2[0]}` column correlates {r:.3f} with the target "
+            f"`{data.y.columns[0]}` over all {len(data.X):,} rows (Pearson): one input alone "
+            f"explains R² = {r * r:.3f} of the target's variance (the emissions are "
+            "presumably derived from the energy used), so the problem is close to linear: "
+            "linear least squares already scores a high R², and differences between "
+            "optimizers or selection strategies on steel say little. Compare every network "
+            "with the linear reference."]
+
+
+def predictions(row) -> np.ndarray:
+    """A sweep row's test predictions (``record: ["predictions"]``), shape (n_test, n_out)."""
+    return np.asarray(json.loads(row["predictions"]), dtype=float)
 
 
 def finish_report(name, quick, frame, lines, load, clock, out_dir) -> dict:

@@ -5,13 +5,18 @@ Common ground: UCI CCPP (9,568 rows, 4 inputs, PE [MW]), the paper's 4-10-10-10-
 rows, metrics in MW.  bcdnet trains layer by layer with L-BFGS restricted to ``INNER``
 iterations per visit for ``VISITS`` visits unless a benchmark varies that; peers train the
 same network end to end from the same starting weights.
+
+bcdnet's runs are configurations of :mod:`bcdnet.experiments`, run by
+:func:`~bcdnet.experiments.sweep` into ``<out-dir>/sweeps/<name>.csv`` (in parallel with
+``--n-jobs``; a rerun reuses the finished rows and rebuilds the report from them); the
+peers run here, in this process, from the same starting weights.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-import bcdnet as bn
+from bcdnet.experiments import initial_network
 from bcdnet.plotting import boxplots, parity, residuals, selection_map
 from benchmarks import _common as C
 from benchmarks import peers
@@ -41,16 +46,21 @@ def ccpp_splits(b: dict, data_home=None) -> list[C.Split]:
     return out
 
 
-def start_net(n_in: int, activation="tanh", seed=0) -> bn.Network:
-    return bn.Network.mlp([n_in, *HIDDEN, 1], activation=activation, seed=seed)
+def config(b: dict, split: int, label: str, **fields) -> dict:
+    """A CCPP experiment of this benchmark: the 4-10-10-10-1 tanh network, most-sensitive
+    BCD with L-BFGS for the budgets ``b``; ``fields`` override any of it."""
+    return {"label": label, "dataset": "ccpp", "split": split, "max_train_rows": b["rows"],
+            "hidden": HIDDEN, "optimizer_options": {"max_iter": b["inner"]},
+            "trainer": {"max_iter": b["visits"], "tol": 0.0, "sensitivity_tol": None},
+            **fields}
 
 
-def ours(trainer, start, data, label, **extra) -> tuple[dict, C.Run]:
-    run = C.fit(trainer, start, data)
-    row = {"method": label, "split": data.seed, **extra,
-           **C.scores(data, run.predict), "cpu_s": run.cpu_s,
-           "iterations": int((run.history["iteration"] > 0).sum())}
-    return row, run
+def as_frame(rows, **columns) -> pd.DataFrame:
+    """Sweep rows in this benchmark's columns: the label as ``method``, the metrics."""
+    keep = ["label", "split", *columns.values(), "train_r2", "train_mse", "train_mae",
+            "test_r2", "test_mse", "test_mae", "cpu_s", "iterations"]
+    inverse = {v: k for k, v in columns.items()}
+    return rows[keep].rename(columns={"label": "method", **inverse})
 
 
 def peer_rows(start, data, b, label_suffix="", which=("torch-lbfgs", "torch-adam",
@@ -104,25 +114,24 @@ ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu"]
 PAPER_ACT = "Tanh: test R² 0.929 (one run 0.930 against 0.926 for LeakyReLU); Sigmoid worst."
 
 
-def run_activations(quick: bool = False, out_dir=C.RESULTS, data_home=None) -> dict:
+def run_activations(quick: bool = False, out_dir=C.RESULTS, data_home=None, n_jobs=1,
+                    scheduler=None) -> dict:
     load, clock, b = C.load_average(), C.Clock(), budgets(quick)
+    out_dir = C.report_dir(out_dir, quick)
+    configs = [config(b, k, "bcdnet BCD", activation=act,
+                      record=["predictions"] if k == 0 else [])
+               for k in range(b["splits"]) for act in ACTIVATIONS]
+    sweep = C.sweep_rows("ccpp-activations", configs, out_dir, n_jobs, scheduler, data_home)
     data = ccpp_splits(b, data_home)
-    rows, preds = [], {}
+    rows = as_frame(sweep, activation="activation").to_dict("records")
+    preds = {r["activation"]: C.predictions(r) for _, r in sweep.iterrows() if r["split"] == 0}
     with C.one_thread():
-        for d in data:
+        for k, d in enumerate(data):
             for act in ACTIVATIONS:
-                start = start_net(4, act, seed=d.seed)
-                trainer = bn.Trainer(bn.optim.LBFGS(max_iter=b["inner"]), "most_sensitive",
-                                     max_iter=b["visits"], tol=0.0, sensitivity_tol=None,
-                                     seed=d.seed)
-                row, run = ours(trainer, start, d, "bcdnet BCD", activation=act)
-                rows.append(row)
-                if d is data[0]:
-                    preds[act] = d.unscale(run.predict(d.Xt))
+                start = initial_network(config(b, k, "", activation=act), 4, 1)
                 rows += peer_rows(start, d, b, activation=act,
                                   which=("torch-lbfgs", "sklearn-lbfgs"))
     frame = pd.DataFrame(rows)
-    out_dir = C.Path(out_dir)
     d0 = data[0]
     names = [f"{a}: PE [MW]" for a in ACTIVATIONS]
     Yt = d0.Yt_raw
@@ -141,7 +150,8 @@ def run_activations(quick: bool = False, out_dir=C.RESULTS, data_home=None) -> d
                                f"iterations per visit, {b['visits']} visits, each activation's "
                                f"default initialisation (Glorot; He for the rectifiers). "
                                f"Peers: L-BFGS on the whole network from the same weights, "
-                               f"{b['peer_iters']} iterations (scikit-learn has no LeakyReLU)."))
+                               f"{b['peer_iters']} iterations (scikit-learn has no LeakyReLU)."),
+                     budgets=b)
     lines += ["## Paper B", "", PAPER_ACT, "", "## bcdnet and peers", ""]
     for method in dict.fromkeys(frame["method"]):
         sub = frame[frame["method"] == method]
@@ -161,23 +171,25 @@ STRATEGIES = {"most sensitive": "most_sensitive", "random": "random",
               "all layers (end to end)": "all"}
 
 
-def run_strategies(quick: bool = False, out_dir=C.RESULTS, data_home=None) -> dict:
+def strategy_configs(b, k, label, key, **fields):
+    """One strategy's config; end to end (``"all"``) gets a quarter of the visits."""
+    visits = b["visits"] if key != "all" else max(1, b["visits"] // 4)
+    return config(b, k, label, selector=key, trainer={"max_iter": visits, "tol": 0.0,
+                                                      "sensitivity_tol": None}, **fields)
+
+
+def run_strategies(quick: bool = False, out_dir=C.RESULTS, data_home=None, n_jobs=1,
+                   scheduler=None) -> dict:
     load, clock, b = C.load_average(), C.Clock(), budgets(quick)
-    data = ccpp_splits(b, data_home)
-    rows, maps = [], {}
-    with C.one_thread():
-        for d in data:
-            start = start_net(4, seed=d.seed)
-            for label, key in STRATEGIES.items():
-                visits = b["visits"] if key != "all" else max(1, b["visits"] // 4)
-                trainer = bn.Trainer(bn.optim.LBFGS(max_iter=b["inner"]), key, max_iter=visits,
-                                     tol=0.0, sensitivity_tol=None, seed=d.seed)
-                row, run = ours(trainer, start, d, label)
-                rows.append(row)
-                if d is data[0] and key != "all":
-                    maps[label] = run.history
+    out_dir = C.report_dir(out_dir, quick)
+    configs = [strategy_configs(b, k, label, key,
+                                record=["history"] if k == 0 and key != "all" else [])
+               for k in range(b["splits"]) for label, key in STRATEGIES.items()]
+    sweep = C.sweep_rows("ccpp-strategies", configs, out_dir, n_jobs, scheduler, data_home)
+    rows = as_frame(sweep).to_dict("records")
+    maps = {r["label"]: C.history_frame(r) for _, r in sweep.iterrows()
+            if r["split"] == 0 and r["selector"] != "all"}
     frame = pd.DataFrame(rows)
-    out_dir = C.Path(out_dir)
     selection_map(maps, len(HIDDEN) + 1, "CCPP 4-10-10-10-1: layer trained at each BCD "
                   "iteration, split 1", save=out_dir / "ccpp-strategies_selection.png")
     boxplots(frame, "method", BOX, f"CCPP, selection strategies over {b['splits']} splits",
@@ -191,7 +203,8 @@ def run_strategies(quick: bool = False, out_dir=C.RESULTS, data_home=None) -> di
                                      f"({b['inner']} iterations), {b['visits']} visits, from "
                                      "the same Glorot start per split. Reference: end-to-end "
                                      f"L-BFGS, {max(1, b['visits'] // 4)} visits × "
-                                     f"{b['inner']} iterations on the whole network."))
+                                     f"{b['inner']} iterations on the whole network."),
+                     budgets=b)
     lines += ["## Paper B", "",
               "The most sensitive layer strategy \"consistently outperformed the other "
               "strategies\": highest and most consistent R², the lowest standard deviation of "
@@ -210,29 +223,75 @@ PAPER_OPT = {"ICRS": "test R² 0.921–0.931, MSE 19.79–23.27, MAE 3.46–3.60
 
 
 def inner_optimizers(b) -> dict:
-    """Per-visit optimizer and Trainer options for BCD with batch shells."""
+    """Per-visit optimizer (name, options) and Trainer options for BCD with batch shells."""
     n = b["inner"]
-    return {"ICRS": (bn.optim.ICRS(max_eval=25 * n), {}),
-            "L-BFGS": (bn.optim.LBFGS(max_iter=n), {}),
-            "Barzilai–Borwein": (bn.optim.BarzilaiBorwein(max_iter=n), {}),
-            "Adam": (bn.optim.Adam(lr=1e-2), {"batch_size": 64, "epochs": 2})}
+    return {"ICRS": ("icrs", {"max_eval": 25 * n}, {}),
+            "L-BFGS": ("lbfgs", {"max_iter": n}, {}),
+            "Barzilai–Borwein": ("bb", {"max_iter": n}, {}),
+            "Adam": ("adam", {"lr": 1e-2}, {"batch_size": 64, "epochs": 2})}
 
 
-def run_optimizers(quick: bool = False, out_dir=C.RESULTS, data_home=None) -> dict:
+def optimizer_configs(b, k) -> list[dict]:
+    return [config(b, k, f"BCD + shells, {label}", optimizer=name, optimizer_options=options,
+                   record=["test_curve"],
+                   selector="most_sensitive", selector_options={"order": 1, "epsilon": 0.1},
+                   trainer={"max_iter": b["visits"], "batch_shell": True, "tol": 0.0,
+                            "sensitivity_tol": None, **extra})
+            for label, (name, options, extra) in inner_optimizers(b).items()]
+
+
+REACH = 0.92          # test R² for "convergence speed": the low end of Paper B's ICRS runs
+
+
+def fig4_claims(frame) -> list[str]:
+    """Paper B's Fig. 4 reading checked against the four BCD optimizers' rows, in words:
+    ICRS "slightly better stability across runs", Adam "faster convergence", L-BFGS
+    "slightly higher accuracy but ... longer training times"."""
+    ours = frame[frame["method"].str.startswith("BCD + shells, ")]
+    summ = C.mean_std(ours.assign(opt=ours["method"].str[len("BCD + shells, "):]), "opt",
+                      ["test_r2", "test_mse", "cpu_s"]).set_index("opt")
+    if summ["n"].min() < 2:
+        return ["Fewer than two splits per optimizer: the spread, and so the claims, cannot "
+                "be evaluated."]
+    reach = ours.assign(opt=ours["method"].str[len("BCD + shells, "):]).groupby(
+        "opt")["cpu_to_target"]
+    summ["reach_median"], summ["reached"] = reach.median(), reach.count()
+    summ["reach_median"] = summ["reach_median"].where(summ["reached"] == summ["n"])
+    listed = lambda column, spec: ", ".join(   # noqa: E731
+        f"{k} {C.fmt(v, spec)}" for k, v in summ[column].items())
+    verdict = lambda ok, who: ("**holds** here" if ok else  # noqa: E731
+                               f"**does not hold** here: {who} is ahead")
+    stable = summ["test_r2_std"].idxmin()
+    fastest = summ["reach_median"].idxmin() if summ["reach_median"].notna().any() else None
+    accurate = summ["test_r2_mean"].idxmax()
+    return [
+        f"- *ICRS is the most stable across runs*: {verdict(stable == 'ICRS', stable)} "
+        f"(standard deviation of test R² over {int(summ['n'].min())} splits: "
+        f"{listed('test_r2_std', '.2g')}; of test MSE [MW²]: {listed('test_mse_std', '.3g')}).",
+        f"- *Adam converges fastest*: " + (
+            "no optimizer reached test R² ≥ " f"{REACH} on every split, so it cannot be told"
+            if fastest is None else verdict(fastest == "Adam", fastest))
+        + f" (median training CPU to test R² ≥ {REACH} [s], – where a split never reached "
+        f"it: {listed('reach_median', '.3g')}).",
+        f"- *L-BFGS is the most accurate*: {verdict(accurate == 'L-BFGS', accurate)} (mean "
+        f"test R²: {listed('test_r2_mean', '.4f')}); *but trains longer*: "
+        + ("yes" if summ["cpu_s_mean"].idxmax() == "L-BFGS" else
+           f"no, {summ['cpu_s_mean'].idxmax()} takes longest")
+        + f" (mean training CPU [s] at equal visits: {listed('cpu_s_mean', '.3g')})."]
+
+
+def run_optimizers(quick: bool = False, out_dir=C.RESULTS, data_home=None, n_jobs=1,
+                   scheduler=None) -> dict:
     load, clock, b = C.load_average(), C.Clock(), budgets(quick)
-    data = ccpp_splits(b, data_home)
-    rows = []
+    out_dir = C.report_dir(out_dir, quick)
+    configs = [c for k in range(b["splits"]) for c in optimizer_configs(b, k)]
+    sweep = C.sweep_rows("ccpp-optimizers", configs, out_dir, n_jobs, scheduler, data_home)
+    reach = [C.first_reach(C.curve(r), REACH) for _, r in sweep.iterrows()]
+    rows = as_frame(sweep).assign(cpu_to_target=reach).to_dict("records")
     with C.one_thread():
-        for d in data:
-            start = start_net(4, seed=d.seed)
-            for label, (opt, extra) in inner_optimizers(b).items():
-                trainer = bn.Trainer(opt, bn.selection.MostSensitive(order=1, epsilon=0.1),
-                                     max_iter=b["visits"], batch_shell=True, tol=0.0,
-                                     sensitivity_tol=None, seed=d.seed, **extra)
-                rows.append(ours(trainer, start, d, f"BCD + shells, {label}")[0])
-            rows += peer_rows(start, d, b)
+        for k, d in enumerate(ccpp_splits(b, data_home)):
+            rows += peer_rows(initial_network(config(b, k, ""), 4, 1), d, b)
     frame = pd.DataFrame(rows)
-    out_dir = C.Path(out_dir)
     boxplots(frame, "method", BOX, f"CCPP, optimizers over {b['splits']} splits", ncols=2,
              save=out_dir / "ccpp-optimizers_box.png")
     lines = C.header("Paper B, Fig. 4: optimizers on CCPP", "ccpp-optimizers", quick,
@@ -243,9 +302,10 @@ def run_optimizers(quick: bool = False, out_dir=C.RESULTS, data_home=None) -> di
                                "iterations, Adam (lr 1e-2) two epochs of batches of 64 rows. "
                                f"Peers: the whole network on all training rows from the same "
                                f"weights, L-BFGS {b['peer_iters']} iterations, Adam "
-                               f"{b['peer_epochs']} epochs."))
+                               f"{b['peer_epochs']} epochs."), budgets=b)
     lines += ["## Paper B (five runs)", "",
               *[f"- {k}: {v}" for k, v in PAPER_OPT.items()], "",
               "## bcdnet and peers", "", summary_table(frame), "",
+              "## Paper B's claims against these runs", "", *fig4_claims(frame), "",
               "## Figures", "", "![box plots](ccpp-optimizers_box.png)", ""]
     return C.finish_report("ccpp-optimizers", quick, frame, lines, load, clock, out_dir)

@@ -8,6 +8,7 @@ Both datasets (CCPP and the steel plant), a tanh ``n_in``-10-10-10-1 network, Gl
   most-sensitive-layer BCD (10 % exploration) with L-BFGS restricted to 20 iterations per
   visit, each visit on a fresh batch shell of ⌈1.1 × n_params⌉ rows (Paper B's hybrid).
 
+bcdnet's runs go through :func:`bcdnet.experiments.sweep` (``<out-dir>/sweeps/``).
 ``bcd-icrs`` compares the two over several splits; ``timings`` follows test R² against CPU
 time on one split, with PyTorch and scikit-learn L-BFGS from the same weights, and reports
 the time each needs to reach a given R² next to Paper B's minutes.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-import bcdnet as bn
+from bcdnet.experiments import initial_network
 from bcdnet.metrics import r2_score
 from bcdnet.plotting import learning_curves, parity
 from benchmarks import _common as C
@@ -41,25 +42,6 @@ def budgets(quick: bool) -> dict:
             "splits": {"ccpp": 5, "steel": 3}, "peer_iters": 2000}
 
 
-def methods(b: dict, seed: int, full_batch: bool = False) -> dict:
-    """The trainers by label: the two of Paper B, and (``full_batch``) BCD-ICRS on all rows."""
-    out = {
-        "L-BFGS, whole network": bn.Trainer(
-            bn.optim.LBFGS(max_iter=b["inner"]), "all", max_iter=b["lbfgs_visits"],
-            keep_state=True, tol=0.0, sensitivity_tol=None, seed=seed),
-        "BCD-ICRS": bn.Trainer(
-            bn.optim.LBFGS(max_iter=b["inner"]), bn.selection.MostSensitive(epsilon=0.1),
-            max_iter=b["visits"], icrs_init=b["icrs"], batch_shell=True, tol=0.0,
-            sensitivity_tol=None, seed=seed),
-    }
-    if full_batch:
-        out["BCD-ICRS on all rows"] = bn.Trainer(
-            bn.optim.LBFGS(max_iter=b["inner"]), bn.selection.MostSensitive(epsilon=0.1),
-            max_iter=b["visits"], icrs_init=b["icrs"] // 4, tol=0.0, sensitivity_tol=None,
-            seed=seed)
-    return out
-
-
 def _data(name, b, n_splits, data_home):
     out = C.splits(C.load_dataset(name, data_home), n_splits, seed=0)
     if b["rows"]:
@@ -80,43 +62,57 @@ def linear_fit(d):
     return lambda X: np.column_stack([X, np.ones(len(X))]) @ coef
 
 
-def first_reach(curve, target) -> float:
-    """CPU seconds of the first point of ``curve`` with test R² ≥ ``target`` (NaN if never)."""
-    for cpu, m in curve:
-        if m["test_r2"] >= target:
-            return cpu
-    return float("nan")
-
-
 # ---------------------------------------------------------------- bcd-icrs
-def run_bcd_icrs(quick: bool = False, out_dir=C.RESULTS, data_home=None) -> dict:
+def configs(b: dict, name: str, split: int, full_batch: bool = False) -> list[dict]:
+    """The two runs of Paper B on one split, as :mod:`bcdnet.experiments` configs (test R²
+    after every iteration recorded; the test predictions on the first split), and
+    (``full_batch``) BCD-ICRS on all rows; the module docstring describes the two."""
+    common = {"dataset": name, "split": split, "max_train_rows": b["rows"], "hidden": HIDDEN,
+              "optimizer": "lbfgs", "optimizer_options": {"max_iter": b["inner"]},
+              "record": ["test_curve", *(["predictions"] if split == 0 else [])]}
+    off = {"tol": 0.0, "sensitivity_tol": None}
+    out = [{**common, "label": "L-BFGS, whole network", "selector": "all",
+            "trainer": {"max_iter": b["lbfgs_visits"], "keep_state": True, **off}},
+           {**common, "label": "BCD-ICRS", "selector": "most_sensitive",
+            "selector_options": {"epsilon": 0.1},
+            "trainer": {"max_iter": b["visits"], "icrs_init": b["icrs"], "batch_shell": True,
+                        **off}}]
+    if full_batch:
+        out.append({**out[1], "label": "BCD-ICRS on all rows",
+                    "trainer": {"max_iter": b["visits"], "icrs_init": b["icrs"] // 4, **off}})
+    return out
+
+
+def run_bcd_icrs(quick: bool = False, out_dir=C.RESULTS, data_home=None, n_jobs=1,
+                 scheduler=None) -> dict:
     load, clock, b = C.load_average(), C.Clock(), budgets(quick)
+    out_dir = C.report_dir(out_dir, quick)
+    grid = [c for name in ("ccpp", "steel") for k in range(b["splits"][name])
+            for c in configs(b, name, k)]
+    sweep = C.sweep_rows("bcd-icrs", grid, out_dir, n_jobs, scheduler, data_home)
     rows, figs = [], {}
-    out_dir = C.Path(out_dir)
-    with C.one_thread():
-        for name in ("ccpp", "steel"):
-            preds = {}
-            for d in _data(name, b, b["splits"][name], data_home):
-                start = bn.Network.mlp([d.X.shape[1], *HIDDEN, 1], seed=d.seed)
-                for label, trainer in methods(b, d.seed).items():
-                    run = C.fit(trainer, start, d, monitor=_r2_monitor(d))
-                    rows.append({"dataset": name, "method": label, "split": d.seed,
-                                 **C.scores(d, run.predict), "cpu_s": run.cpu_s,
-                                 "cpu_to_0.931": first_reach(run.curve, 0.931)})
-                    if d.seed == 0:
-                        preds[label] = (d.Yt_raw, d.unscale(run.predict(d.Xt)))
-                clock_ls = C.Clock()
-                linear = linear_fit(d)
-                rows.append({"dataset": name, "method": "linear least squares (reference)",
-                             "split": d.seed, **C.scores(d, linear), "cpu_s": clock_ls.cpu})
-            target = d.target_names[0]
-            labels = list(preds)
-            figs[name] = f"bcd-icrs_{name}_parity.png"
-            parity(np.column_stack([preds[k][0] for k in labels]),
-                   np.column_stack([preds[k][1] for k in labels]),
-                   [f"{k}: {target}" for k in labels],
-                   f"{NAMES[name]}: without (left) and with (right) BCD-ICRS, test rows of "
-                   "split 1", save=out_dir / figs[name])
+    for name in ("ccpp", "steel"):
+        preds = {}
+        data = _data(name, b, b["splits"][name], data_home)
+        for _, r in sweep[sweep["dataset"] == name].iterrows():
+            rows.append({"dataset": name, "method": r["label"], "split": r["split"],
+                         **{m: r[m] for m in ("train_r2", "train_mse", "train_mae", "test_r2",
+                                              "test_mse", "test_mae", "cpu_s")},
+                         "cpu_to_0.931": C.first_reach(C.curve(r), 0.931)})
+            if r["split"] == 0:
+                preds[r["label"]] = (data[0].Yt_raw, C.predictions(r))
+        for k, d in enumerate(data):
+            clock_ls = C.Clock()
+            rows.append({"dataset": name, "method": "linear least squares (reference)",
+                         "split": k, **C.scores(d, linear_fit(d)), "cpu_s": clock_ls.cpu})
+        target = data[0].target_names[0]
+        labels = list(preds)
+        figs[name] = f"bcd-icrs_{name}_parity.png"
+        parity(np.column_stack([preds[k][0] for k in labels]),
+               np.column_stack([preds[k][1] for k in labels]),
+               [f"{k}: {target}" for k in labels],
+               f"{NAMES[name]}: without (left) and with (right) BCD-ICRS, test rows of "
+               "split 1", save=out_dir / figs[name])
     frame = pd.DataFrame(rows)
     summary = C.mean_std(frame.assign(key=frame["dataset"] + " | " + frame["method"]), "key",
                          ["train_r2", "test_r2", "test_mse", "test_mae", "cpu_s",
@@ -143,7 +139,7 @@ def run_bcd_icrs(quick: bool = False, out_dir=C.RESULTS, data_home=None) -> dict
         "Metrics in the target's units (MW for CCPP, kWh for steel); *CPU to R² 0.931*: "
         "training time until the test R² first reached the paper's figure (monitoring "
         "excluded). *Linear least squares* on the same standardised inputs is the baseline "
-        "every network should beat.")
+        "every network should beat.", budgets=b)
     lines += ["## Results", "", C.md_table(table, {
         "dataset": "dataset", "method": "method", "n": "splits", "train_r2": "train R²",
         "test_r2": "test R²", "test_mse": "test MSE", "test_mae": "test MAE",
@@ -154,19 +150,20 @@ def run_bcd_icrs(quick: bool = False, out_dir=C.RESULTS, data_home=None) -> dict
         f"{len(ccpp)} splits reached 0.931, the slowest after "
         f"{ccpp['cpu_to_0.931'].max():.2f} s; whole runs at most {ccpp['cpu_s'].max():.2f} s "
         f"CPU; limit 1/50 of the paper's 7 min = 8.4 s.", "",
+        *C.co2_note(data_home), "",
         "## Figures", "", *[f"![{k}]({v})\n" for k, v in figs.items()]]
     return C.finish_report("bcd-icrs", quick, frame, lines, load, clock, out_dir)
 
 
 # ---------------------------------------------------------------- timings
-def _timing_runs(name, d, b):
-    """Learning curves (CPU s, test R²) of ours and the peers on one split."""
+def _timing_runs(name, d, b, out_dir, n_jobs, scheduler, data_home):
+    """Learning curves (CPU s, test R²) of ours (through the sweep) and the peers on the
+    first split."""
+    grid = configs(b, name, 0, full_batch=True)
+    sweep = C.sweep_rows("bcd-icrs", grid, out_dir, n_jobs, scheduler, data_home)  # shared
+    out = {f"bcdnet {r['label']}": (C.curve(r), r["cpu_s"]) for _, r in sweep.iterrows()}
     monitor = _r2_monitor(d)
-    start = bn.Network.mlp([d.X.shape[1], *HIDDEN, 1], seed=d.seed)
-    out = {}
-    for label, trainer in methods(b, d.seed, full_batch=True).items():
-        run = C.fit(trainer, start, d, monitor=monitor)
-        out[f"bcdnet {label}"] = (run.curve, run.cpu_s)
+    start = initial_network(grid[0], d.X.shape[1], 1)
     res = peers.torch_train(start, d.X, d.Y, "lbfgs", iterations=b["peer_iters"],
                             monitor=monitor, chunks=40)
     if res is not None:
@@ -178,22 +175,23 @@ def _timing_runs(name, d, b):
     return out
 
 
-def run_timings(quick: bool = False, out_dir=C.RESULTS, data_home=None) -> dict:
+def run_timings(quick: bool = False, out_dir=C.RESULTS, data_home=None, n_jobs=1,
+                scheduler=None) -> dict:
     load, clock, b = C.load_average(), C.Clock(), budgets(quick)
-    out_dir = C.Path(out_dir)
-    rows, lines_by = [], []
+    out_dir = C.report_dir(out_dir, quick)
+    rows = []
     with C.one_thread():
         for name in ("ccpp", "steel"):
             d = _data(name, b, 1, data_home)[0]
-            runs = _timing_runs(name, d, b)
+            runs = _timing_runs(name, d, b, out_dir, n_jobs, scheduler, data_home)
             t1, t2 = TARGETS[name]
             for label, (curve, cpu) in runs.items():
                 rows.append({"dataset": name, "method": label, "cpu_s": cpu,
                              "final_test_r2": curve[-1][1]["test_r2"] if curve else np.nan,
                              "best_test_r2": max((m["test_r2"] for _, m in curve),
                                                  default=np.nan),
-                             f"to_{t1}": first_reach(curve, t1),
-                             f"to_{t2}": first_reach(curve, t2)})
+                             f"to_{t1}": C.first_reach(curve, t1),
+                             f"to_{t2}": C.first_reach(curve, t2)})
             curves = {k: ([c for c, _ in v[0]], [m["test_r2"] for _, m in v[0]])
                       for k, v in runs.items()}
             low = {"ccpp": 0.90, "steel": 0.95}[name]
@@ -211,7 +209,7 @@ def run_timings(quick: bool = False, out_dir=C.RESULTS, data_home=None) -> dict:
         f"({b['visits']} visits); *BCD-ICRS on all rows* is the same without batch shells "
         f"(ICRS {b['icrs'] // 4} evaluations, each on all training rows). The peers run "
         f"{b['peer_iters']} L-BFGS iterations on the whole network. Paper B ran on an AMD "
-        "Ryzen 9 7950X (16 cores).")
+        "Ryzen 9 7950X (16 cores).", budgets=b)
     for name in ("ccpp", "steel"):
         t1, t2 = TARGETS[name]
         sub = frame[frame["dataset"] == name]

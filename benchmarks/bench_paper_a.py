@@ -18,12 +18,13 @@ scikit-learn L-BFGS and Adam) train the same network on the same rows.
 
 from __future__ import annotations
 
-import time
+import json
 
 import numpy as np
 import pandas as pd
 
 import bcdnet as bn
+from bcdnet.experiments import initial_network
 from bcdnet.plotting import convergence, parity, selection_map
 from benchmarks import _common as C
 from benchmarks import peers
@@ -52,29 +53,40 @@ BCD_INNER = 20                     # L-BFGS iterations per bisection visit
 OTHER_STARTS = (1, 2)              # further orthogonal draws: how much the start matters
 
 
-def _methods(name: str, quick: bool):
-    """(setting, method, init, trainer) for both settings (and the Glorot ablation)."""
-    (visits, inner), bis = BUDGET[name]
-    if quick:
-        visits, inner, bis = 2, 10, {1: 4, 2: 3}
-    cap, epochs = (1, 20) if quick else (PAPER_CAP, 1000)
-    gd = bn.optim.GD(lr=1e-4, trust_radius=1e-3, max_iter=epochs)
-    paper = dict(max_iter=cap, tol=1e-3, sensitivity_tol=None, seed=0)
-    ours = dict(tol=0.0, sensitivity_tol=None, seed=0)
-    sel = {"backpropagation": bn.selection.AllLayers(),
-           "bisection, first order": bn.selection.Bisection(order=1, explore=0.1),
-           "bisection, second order": bn.selection.Bisection(order=2, explore=0.1)}
-    out = [("Table 1 (paper)", m, "glorot", bn.Trainer(gd, s.clone(), **paper))
-           for m, s in sel.items()]
-    out.append(("recommended", "backpropagation", "orthogonal",
-                end_to_end(inner, visits, MEMORY[name])))
+def _configs(name: str, quick: bool) -> list[dict]:
+    """The runs of one table as :mod:`bcdnet.experiments` configs, labelled
+    ``"<setting> | <method>"``: both settings, the Glorot ablation, and the recommended
+    end-to-end and first-order runs from the other orthogonal starts (config seeds)."""
+    b = _budgets(name, quick)
+    visits, inner = b["end-to-end visits x L-BFGS"]
+    bis = dict(zip((1, 2), b["bisection visits (1st, 2nd order)"]))
+    cap, epochs = b["Table 1 iterations"], b["GD epochs"]
+    base = {"dataset": "cstr", "hidden": [5] * DEPTH[name], "units": False,
+            "max_train_rows": 800 if quick else None, "record": ["history"]}
+    off = {"tol": 0.0, "sensitivity_tol": None}
+    sel = {"backpropagation": ("all", {}),
+           "bisection, first order": ("bisection", {"order": 1, "explore": 0.1}),
+           "bisection, second order": ("bisection", {"order": 2, "explore": 0.1})}
+    out = [{**base, "label": f"Table 1 (paper) | {m}", "init": "glorot", "selector": key,
+            "selector_options": options, "optimizer": "gd",
+            "optimizer_options": {"lr": 1e-4, "trust_radius": 1e-3, "max_iter": epochs},
+            "trainer": {"max_iter": cap, "tol": 1e-3, "sensitivity_tol": None}}
+           for m, (key, options) in sel.items()]
+    end = {**base, "selector": "all", "optimizer": "lbfgs",
+           "optimizer_options": {"max_iter": inner, "history_size": MEMORY[name]},
+           "trainer": {"max_iter": visits, "keep_state": True, **off}}
+    rec = [{**end, "label": "recommended | backpropagation", "init": "orthogonal"}]
     for order in (1, 2):
         m = f"bisection, {'first' if order == 1 else 'second'} order"
-        out.append(("recommended", m, "orthogonal",
-                    bn.Trainer(bn.optim.LBFGS(max_iter=5 if quick else BCD_INNER),
-                               sel[m].clone(), max_iter=bis[order], **ours)))
-    out.append(("ablation", "backpropagation", "glorot",
-                end_to_end(inner, visits, MEMORY[name])))
+        rec.append({**base, "label": f"recommended | {m}", "init": "orthogonal",
+                    "selector": "bisection", "selector_options": sel[m][1],
+                    "optimizer_options": {"max_iter": b["L-BFGS per visit"]},
+                    "trainer": {"max_iter": bis[order], **off},
+                    "record": ["history", "predictions"]})
+    out += rec + [{**end, "label": "ablation | backpropagation", "init": "glorot"}]
+    out += [{**c, "label": c["label"].replace("recommended", "other start"), "seed": seed,
+             "record": ["history"]}
+            for seed in OTHER_STARTS for c in rec[:2]]
     return out
 
 
@@ -104,19 +116,19 @@ def memory_study(memory: int, name: str = "table3", seeds=(0, *OTHER_STARTS)) ->
     return rows
 
 
-def _row(setting, method, init, run: C.Run, data, name) -> dict:
-    h = run.history[run.history["iteration"] > 0]
-    s = C.scores(data, run.predict, units=False)
-    n_it = len(h)
-    row = {"setting": setting, "method": method, "init": init,
-           "start_mse": float(run.history["train_loss"].iloc[0]),
-           "train_mse": s["train_mse"], "test_mse": s["test_mse"],
-           "avg_epochs": float(h["nit"].mean()) if n_it else np.nan, "iterations": n_it,
-           "total_cpu_s": run.cpu_s, "avg_cpu_s": run.cpu_s / max(n_it, 1),
-           "stop": run.stop_reason}
+def _row(r, name) -> dict:
+    """A table row from a sweep row (MSE on the standardised targets)."""
+    setting, method = r["label"].split(" | ")
+    config = json.loads(r["config"])
+    n_it = int(r["iterations"])
+    row = {"setting": setting, "method": method, "init": config["init"],
+           "start_mse": r["start_loss"], "train_mse": r["train_mse"],
+           "test_mse": r["test_mse"], "avg_epochs": r["avg_epochs"], "iterations": n_it,
+           "total_cpu_s": r["cpu_s"], "avg_cpu_s": r["cpu_s"] / max(n_it, 1),
+           "stop": r["stop_reason"]}
     if setting in ("Table 1 (paper)", "recommended"):
         row.update(dict(zip(PAPER_KEYS, PAPER[name][method])))
-    return {**row, "seed": 0}
+    return {**row, "seed": config["seed"]}
 
 
 def initial_point(depth: int, data: C.Split) -> list[dict]:
@@ -171,39 +183,31 @@ def _peers(start, data, quick, memory):
     return out
 
 
-def run(name: str = "table2", quick: bool = False, out_dir=C.RESULTS) -> dict:
-    """Run one table; write ``<name>.md``, ``.csv`` and PNGs into ``out_dir``."""
+def run(name: str = "table2", quick: bool = False, out_dir=C.RESULTS, n_jobs=1,
+        scheduler=None) -> dict:
+    """Run one table; write ``<name>.md``, ``.csv`` and PNGs into ``out_dir`` (our runs
+    through :func:`bcdnet.experiments.sweep` into ``<out_dir>/sweeps/<name>.csv``)."""
     load = C.load_average()
     clock = C.Clock()
-    data = C.split(C.load_dataset("cstr"), seed=0)
+    out_dir = C.report_dir(out_dir, quick)
+    configs = _configs(name, quick)
+    sweep = C.sweep_rows(name, configs, out_dir, n_jobs, scheduler)
+    data = C.splits(C.load_dataset("cstr"), 1, seed=0)[0]         # the sweep's split 0
     if quick:
         data.X, data.Y = data.X[:800], data.Y[:800]
     depth = DEPTH[name]
-    sizes = [4] + [5] * depth + [2]
-    rows, runs = [], {}
+    rows = [_row(r, name) for _, r in sweep.iterrows()]
+    runs = {tuple(r["label"].split(" | ")): r for _, r in sweep.iterrows()
+            if not r["label"].startswith("other start")}
+    ours_cpu = sum(r["total_cpu_s"] for r in rows)
+    start = {c.get("seed", 0): initial_network(c, 4, 2) for c in configs
+             if c["label"].endswith("| backpropagation") and c["init"] == "orthogonal"}
     with C.one_thread():
-        for setting, method, init, trainer in _methods(name, quick):
-            start = bn.Network.mlp(sizes, init=init, seed=0)
-            run_ = C.fit(trainer, start, data)
-            runs[(setting, method)] = run_
-            rows.append(_row(setting, method, init, run_, data, name))
-        recommended = {(s, m): t for s, m, i, t in _methods(name, quick) if s == "recommended"
-                       and m != "bisection, second order"}
-        for seed in OTHER_STARTS:
-            start = bn.Network.mlp(sizes, init="orthogonal", seed=seed)
-            for (_, method), trainer in recommended.items():
-                trainer.seed = seed
-                row = _row("other start", method, "orthogonal", C.fit(trainer, start, data),
-                           data, name)
-                rows.append({**row, "seed": seed})
-        ours_cpu = sum(r["total_cpu_s"] for r in rows)
         peer_clock = C.Clock()
-        peer_rows = _peers(bn.Network.mlp(sizes, init="orthogonal", seed=0), data, quick,
-                           MEMORY[name])
+        peer_rows = _peers(start[0], data, quick, MEMORY[name])
         its = 20 if quick else 2000
         for seed in OTHER_STARTS:
-            res = peers.torch_train(bn.Network.mlp(sizes, init="orthogonal", seed=seed),
-                                    data.X, data.Y, "lbfgs", iterations=its,
+            res = peers.torch_train(start[seed], data.X, data.Y, "lbfgs", iterations=its,
                                     history_size=MEMORY[name])
             if res is not None:
                 s = C.scores(data, res.predict, units=False)
@@ -214,12 +218,12 @@ def run(name: str = "table2", quick: bool = False, out_dir=C.RESULTS) -> dict:
         peer_wall = peer_clock.wall
     diag = initial_point(depth, data)
     frame = pd.DataFrame(rows)
-    out_dir = C.Path(out_dir)
     C.write_csv(out_dir / f"{name}.csv", pd.concat([frame, pd.DataFrame(peer_rows).assign(
         setting="peer")], ignore_index=True))
     figures = _figures(name, runs, data, out_dir, depth)
     results = {"name": name, "quick": quick, "rows": rows, "peers": peer_rows, "diag": diag,
                "ours_cpu_s": ours_cpu, "peer_wall_s": peer_wall, "figures": figures,
+               "fig4": _fig4_summary(runs),
                "seconds": clock.wall, "load": load, "n_train": data.X.shape[0]}
     results["path"] = C.write_text(out_dir / f"{name}.md", report(results))
     return results
@@ -230,9 +234,10 @@ def _figures(name, runs, data, out_dir, depth):
              "bisection, first order": "bisection, 1st order",
              "bisection, second order": "bisection, 2nd order"}
     arch = f"4-(5×{depth})-2"
-    rec = {label[m]: r.history for (s, m), r in runs.items() if s == "recommended"}
-    rec["backpropagation from Glorot"] = runs[("ablation", "backpropagation")].history
-    pap = {label[m]: r.history for (s, m), r in runs.items() if s == "Table 1 (paper)"}
+    rec = {label[m]: C.history_frame(r) for (s, m), r in runs.items() if s == "recommended"}
+    rec["backpropagation from Glorot"] = C.history_frame(runs[("ablation", "backpropagation")])
+    pap = {label[m]: C.history_frame(r) for (s, m), r in runs.items()
+           if s == "Table 1 (paper)"}
     files = {}
     files["convergence"] = convergence(
         rec, f"CSTR {arch}, orthogonal init + L-BFGS: loss and gradient norm",
@@ -245,14 +250,67 @@ def _figures(name, runs, data, out_dir, depth):
         f"CSTR {arch}: layer chosen by the bisection tree (recommended settings)",
         save=out_dir / f"{name}_selection.png")
     best = min((r for (s, m), r in runs.items() if s == "recommended" and "bisection" in m),
-               key=lambda r: r.history["train_loss"].iloc[-1])
+               key=lambda r: r["train_loss"])
     files["parity"] = parity(
-        data.Yt_raw, data.unscale(best.predict(data.Xt)), data.target_names,
-        f"CSTR {arch}: best bisection run, test rows",
-        y_train=data.Y_raw, y_train_pred=data.unscale(best.predict(data.X)),
-        save=out_dir / f"{name}_parity.png")
+        data.Yt_raw, data.unscale(C.predictions(best)), data.target_names,
+        f"CSTR {arch}: best bisection run, test rows", save=out_dir / f"{name}_parity.png")
+    files["fig4"] = _fig4(runs, arch, out_dir / f"{name}_fig4.png")
     return {k: f"{name}_{k}.png" if k != "convergence_paper"
             else f"{name}_convergence_paper_settings.png" for k in files}
+
+
+def _visits(r) -> pd.DataFrame:
+    """Per visit of a bisection run: the block gradient's ∞-norm, the optimizer iterations
+    and the CPU seconds of that iteration (differences of the cumulative clock)."""
+    h = C.history_frame(r)
+    h = h.assign(cpu_iter=h["cpu_s"].diff())
+    return h[h["iteration"] > 0]
+
+
+def _fig4(runs, arch, path):
+    """Paper A, Fig. 4: ‖∇‖∞ of the visited block (top) and the CPU time of each
+    iteration (bottom) for the first- and second-order bisection runs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
+    for order, marker in (("first", "o"), ("second", "^")):
+        h = _visits(runs[("recommended", f"bisection, {order} order")])
+        top.semilogy(h["iteration"], h["grad_inf"].clip(lower=1e-16), marker, ms=3,
+                     ls="none", label=f"{order} order")
+        bottom.plot(h["iteration"], h["cpu_iter"], marker, ms=3, ls="none",
+                    label=f"{order} order")
+    top.set_ylabel("‖∇ block‖∞ after the visit [-]")
+    bottom.set_ylabel("CPU time of the iteration [s]")
+    bottom.set_xlabel("BCD iteration [-]")
+    top.legend()
+    top.set_title(f"CSTR {arch}, bisection (recommended settings): Paper A, Fig. 4")
+    fig.tight_layout()
+    C.Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _fig4_summary(runs) -> list[dict]:
+    """Paper A's "polarization" in numbers: per order, the share of visits that stop
+    at once (≤ 2 optimizer iterations) or use the whole budget, and the spread of the
+    per-iteration CPU time."""
+    out = []
+    for order in ("first", "second"):
+        r = runs[("recommended", f"bisection, {order} order")]
+        h = _visits(r)
+        budget = json.loads(r["config"])["optimizer_options"]["max_iter"]
+        q = h["cpu_iter"].quantile([0.1, 0.5, 0.9])
+        out.append({"order": order, "visits": len(h),
+                    "immediate": float((h["nit"] <= 2).mean()),
+                    "full_budget": float((h["nit"] >= budget).mean()), "budget": budget,
+                    "cpu_p10": q[0.1], "cpu_p50": q[0.5], "cpu_p90": q[0.9],
+                    "grad_p10": h["grad_inf"].quantile(0.1),
+                    "grad_p90": h["grad_inf"].quantile(0.9)})
+    return out
 
 
 COLUMNS = {"method": "method", "start_mse": "start MSE", "train_mse": "train MSE",
@@ -260,9 +318,11 @@ COLUMNS = {"method": "method", "start_mse": "start MSE", "train_mse": "train MSE
            "avg_epochs": "avg epochs", "iterations": "iterations",
            "total_cpu_s": "total CPU [s]", "avg_cpu_s": "avg CPU [s]",
            "paper_train_mse": "paper train", "paper_test_mse": "paper test",
+           "paper_avg_epochs": "paper avg epochs",
            "paper_iterations": "paper iterations", "paper_total_cpu_s": "paper total CPU [s]",
            "paper_avg_cpu_s": "paper avg CPU [s]"}
 SPECS = {"start_mse": ".4f", "train_mse": ".5f", "test_mse": ".5f", "avg_epochs": ".1f",
+         "paper_avg_epochs": ".2f",
          "total_cpu_s": ".1f",
          "avg_cpu_s": ".3f", "paper_train_mse": ".5f", "paper_test_mse": ".5f",
          "paper_total_cpu_s": ".1f", "paper_avg_cpu_s": ".3f"}
@@ -277,19 +337,23 @@ def report(r: dict) -> str:
     ablation = next(x for x in rows if x["setting"] == "ablation")
     rec = [x for x in rows if x["setting"] == "recommended"]
     seed0_peers = [p for p in r["peers"] if p.get("seed", 0) == 0]
-    (visits, inner), bis = BUDGET[name]
+    b = _budgets(name, r["quick"])
+    visits, inner = b["end-to-end visits x L-BFGS"]
+    bis = dict(zip((1, 2), b["bisection visits (1st, 2nd order)"]))
+    cap, epochs = b["Table 1 iterations"], b["GD epochs"]
     lines = C.header(
         f"Paper A, Table {name[-1]}: CSTR with the {arch} network", name, r["quick"],
         f"{r['n_train']:,} training and 2,000 test rows of the simulated CSTR "
         "(`bn.datasets.make_cstr()`, 80/20 split, seed 0), inputs and targets standardised "
         "on the training rows; MSE on the standardised targets, as in the paper. Every "
         "method of a setting starts from the same weights. *avg epochs*: optimizer steps "
-        "per BCD iteration; *iterations*: BCD iterations (block visits); CPU: process time "
-        "of the training loop (sensitivities included).")
+        "per BCD iteration (Paper A's *average epochs*); *iterations*: BCD iterations "
+        "(block visits); CPU: process time of the training loop (sensitivities included).",
+        budgets=b)
     lines += ["## With Paper A's Table 1 hyperparameters", "",
               f"Glorot initialisation (the tanh default), gradient descent with lr 1e-4 and "
-              f"trust radius 1e-3, 1,000 full-batch epochs per iteration, tol 1e-3 — "
-              f"**capped at {PAPER_CAP} iterations** (the paper allows 200): at "
+              f"trust radius 1e-3, {epochs:,} full-batch epochs per iteration, tol 1e-3 — "
+              f"**capped at {cap} iterations** (the paper allows 200): at "
               f"{paper_rows[0]['avg_cpu_s']:.1f} s per backpropagation iteration the "
               f"literal 200 iterations would take {paper_rows[0]['avg_cpu_s'] * 200 / 60:.0f} "
               "min for that method alone, and the loss only creeps (*start MSE* against "
@@ -302,7 +366,8 @@ def report(r: dict) -> str:
               f"Orthogonal initialisation; end-to-end L-BFGS with memory {MEMORY[name]} for "
               f"{visits} × {inner} iterations (memory kept between visits: one continuous "
               "L-BFGS run); "
-              f"bisection (explore 0.1) with {BCD_INNER} L-BFGS iterations per visit, "
+              f"bisection (explore 0.1) with {b['L-BFGS per visit']} L-BFGS iterations per "
+              "visit, "
               f"{bis[1]} visits first order and {bis[2]} second order (each second-order "
               f"visit scores 2⌈log₂ {depth + 1}⌉ = {2 * int(np.ceil(np.log2(depth + 1)))} "
               "groups with one α-Hessian-vector product each). Fixed budgets: tol and the "
@@ -342,7 +407,7 @@ def report(r: dict) -> str:
               f"stack flattens the output (spread {g['output_std']:.2g}): the start predicts "
               f"the mean (training MSE {g['mse']:.3f}). Table 1's gradient descent (lr 1e-4, "
               f"steps of at most 1e-3) lowers that from {bp['start_mse']:.3f} to "
-              f"{bp['train_mse']:.3f} in {PAPER_CAP} × 1,000 epochs end to end, and the "
+              f"{bp['train_mse']:.3f} in {cap} × {epochs:,} epochs end to end, and the "
               f"bisection runs from {b1['start_mse']:.3f} to {b1['train_mse']:.3f} (first "
               "table and its convergence figure): at that pace the paper's ≤ 200 iterations, "
               "cut short by tol 1e-3, end near 0.9–1.0, where its tables are. End-to-end "
@@ -386,6 +451,7 @@ def report(r: dict) -> str:
               f"Tables 2 and 3 together: 1/20 of {ALL_PAPER_CPU:,.1f} s = "
               f"{ALL_PAPER_CPU / 20:.1f} s (`BENCHMARKS.md` adds the two). The peers took "
               f"another {r['peer_wall_s']:.1f} s.", ""]
+    lines += _fig4_lines(r["fig4"], r["figures"]["fig4"])
     f = r["figures"]
     lines += ["## Figures", "",
               f"![convergence, recommended]({f['convergence']})", "",
@@ -393,6 +459,42 @@ def report(r: dict) -> str:
               f"![selection map]({f['selection']})", "", f"![parity]({f['parity']})", ""]
     lines += C.machine_section(r["seconds"], r["load"])
     return "\n".join(lines)
+
+
+def _budgets(name: str, quick: bool) -> dict:
+    """The budgets of this run, for the report's header."""
+    (visits, inner), bis = BUDGET[name]
+    if quick:
+        return {"Table 1 iterations": 1, "GD epochs": 20, "end-to-end visits x L-BFGS": [2, 10],
+                "bisection visits (1st, 2nd order)": [4, 3], "L-BFGS per visit": 5,
+                "training rows": 800, "peer iterations": 20}
+    return {"Table 1 iterations": PAPER_CAP, "GD epochs": 1000,
+            "end-to-end visits x L-BFGS": [visits, inner],
+            "bisection visits (1st, 2nd order)": [bis[1], bis[2]],
+            "L-BFGS per visit": BCD_INNER, "training rows": 8000, "peer iterations": 2000}
+
+
+def _fig4_lines(summary, png) -> list[str]:
+    """Paper A's Fig. 4 and its "polarization" claim, evaluated on our bisection runs."""
+    table = C.md_table(summary, {
+        "order": "bisection", "visits": "visits", "immediate": "share of visits stopping at once "
+        "(≤ 2 iterations)", "full_budget": "share using the whole budget",
+        "cpu_p10": "CPU per iteration, 10 % [s]", "cpu_p50": "median [s]",
+        "cpu_p90": "90 % [s]", "grad_p10": "‖∇‖∞, 10 %", "grad_p90": "‖∇‖∞, 90 %"},
+        {"immediate": ".0%", "full_budget": ".0%", "cpu_p10": ".3g", "cpu_p50": ".3g",
+         "cpu_p90": ".3g", "grad_p10": ".2g", "grad_p90": ".2g"})
+    polar = [x for x in summary if x["immediate"] >= 0.1 and x["full_budget"] >= 0.1
+             and x["immediate"] + x["full_budget"] >= 0.8]
+    return ["## Paper A, Fig. 4: gradient ∞-norm and CPU time per iteration", "",
+            "Paper A reads its Fig. 4 as a *polarization*: a layer visit either converges "
+            "at once or very slowly. Here, per bisection run, the visits that stop at once "
+            "and those that use the whole L-BFGS budget, and the spread of the per-iteration "
+            "CPU time and of the visited block's gradient ∞-norm:", "", table, "",
+            ("Polarized as the paper says (at least 80 % of the visits at the two extremes, "
+             "at least 10 % at each) for: " + ", ".join(f"{x['order']} order" for x in polar)
+             + "." if polar else "Not polarized here by that reading (at least 80 % of the "
+             "visits at the two extremes, at least 10 % at each), in either run."), "",
+            f"![Fig. 4]({png})", ""]
 
 
 def _by_start(rows, peer_rows) -> list[dict]:
@@ -409,9 +511,9 @@ def _by_start(rows, peer_rows) -> list[dict]:
     return out
 
 
-def run_table2(quick: bool = False, out_dir=C.RESULTS) -> dict:
-    return run("table2", quick, out_dir)
+def run_table2(quick: bool = False, out_dir=C.RESULTS, n_jobs=1, scheduler=None) -> dict:
+    return run("table2", quick, out_dir, n_jobs, scheduler)
 
 
-def run_table3(quick: bool = False, out_dir=C.RESULTS) -> dict:
-    return run("table3", quick, out_dir)
+def run_table3(quick: bool = False, out_dir=C.RESULTS, n_jobs=1, scheduler=None) -> dict:
+    return run("table3", quick, out_dir, n_jobs, scheduler)

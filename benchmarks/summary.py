@@ -153,9 +153,24 @@ def _timings(folder, img):
     return lines
 
 
+def _paper_b_grid(folder, img):
+    """Paper B's whole grid: mean test R² per strategy and dataset, over every activation,
+    size and split (the report has the tables per factor and per cell)."""
+    f = _read(folder, "paper-b-grid")
+    title = f"### Paper B's grid: strategies × activations × sizes × datasets ([report]({img}paper-b-grid.md))"  # noqa: E501
+    if f is None:
+        return [title, "", "Not run.", ""]
+    pivot = f.pivot_table(index="strategy", columns="dataset", values="test_r2",
+                          aggfunc="mean", sort=False).reset_index()
+    cols = {"strategy": "strategy", **{d: f"{d}: mean test R²" for d in pivot.columns[1:]}}
+    return [title, "", f"{len(f)} runs; means over activations, sizes and splits.", "",
+            C.md_table(pivot, cols, {d: ".4f" for d in pivot.columns[1:]}), "",
+            f"![strategies]({img}paper-b-grid_strategies.png)", ""]
+
+
 def run(quick: bool = False, out_dir=C.RESULTS) -> dict:
     """Write BENCHMARKS.md: at the repository root for the default folder, else into it."""
-    folder = C.Path(out_dir)
+    folder = C.report_dir(out_dir, quick)
     default = folder.resolve() == C.RESULTS.resolve()
     target = C.ROOT / "BENCHMARKS.md" if default else folder / "BENCHMARKS.md"
     img = "benchmarks/results/" if default else ""
@@ -186,6 +201,7 @@ def run(quick: bool = False, out_dir=C.RESULTS) -> dict:
                                             "cpu": "CPU [s]", "reach": "CPU to R² 0.931 [s]"}),
             "", f"![bcd-icrs ccpp]({img}bcd-icrs_ccpp_parity.png)", ""]
     lines += _timings(folder, img)
+    lines += _paper_b_grid(folder, img)
     notes = folder / "FINDINGS.md"
     if notes.exists():
         lines += [notes.read_text(encoding="utf-8").strip(), ""]

@@ -22,14 +22,16 @@ from benchmarks.__main__ import BENCHMARKS, main, run_benchmark  # noqa: E402
 PNG = b"\x89PNG\r\n\x1a\n"
 EXPECTED_PNGS = {
     "table2": ["table2_convergence.png", "table2_convergence_paper_settings.png",
-               "table2_selection.png", "table2_parity.png"],
-    "table3": ["table3_convergence.png", "table3_selection.png", "table3_parity.png"],
+               "table2_selection.png", "table2_parity.png", "table2_fig4.png"],
+    "table3": ["table3_convergence.png", "table3_selection.png", "table3_parity.png",
+               "table3_fig4.png"],
     "ccpp-activations": ["ccpp-activations_box.png", "ccpp-activations_parity.png",
                          "ccpp-activations_residuals.png"],
     "ccpp-strategies": ["ccpp-strategies_selection.png", "ccpp-strategies_box.png"],
     "ccpp-optimizers": ["ccpp-optimizers_box.png"],
     "bcd-icrs": ["bcd-icrs_ccpp_parity.png", "bcd-icrs_steel_parity.png"],
     "timings": ["timings_ccpp.png", "timings_steel.png"],
+    "paper-b-grid": ["paper-b-grid_strategies.png"],
 }
 PAPER_BENCHMARKS = [n for n in BENCHMARKS
                     if n not in ("core", "optim", "regressor", "backend", "summary")]
@@ -133,3 +135,29 @@ def test_entry_point_lists_names_and_rejects_unknown(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "unknown benchmark 'no-such-benchmark'" in err[0]
     assert "table2" in err[0]
+
+
+def test_quick_runs_never_write_into_the_committed_results(monkeypatch):
+    """``--quick`` aimed at benchmarks/results/ goes to the scratch folder instead."""
+    from benchmarks import _common as C
+    from benchmarks import bench_paper_a
+
+    seen = {}
+    monkeypatch.setattr(bench_paper_a, "run_table2",
+                        lambda quick, out_dir, n_jobs=1, scheduler=None: seen.update(
+                            out_dir=out_dir, n_jobs=n_jobs))
+    run_benchmark("table2", quick=True, n_jobs=2)
+    assert seen["out_dir"] == C.SCRATCH != C.RESULTS and seen["n_jobs"] == 2
+    run_benchmark("table2", quick=False)
+    assert seen["out_dir"] == C.RESULTS
+    assert C.report_dir(C.RESULTS, quick=True) == C.SCRATCH
+
+
+def test_reports_name_the_commit_and_their_budgets():
+    from benchmarks import _common as C
+    from bcdnet.experiments import git_commit
+
+    lines = C.header("T", "x", True, "intro", budgets={"visits": 3, "splits": {"a": 1}})
+    text = "\n".join(lines)
+    assert f"commit `{git_commit()}`" in text and "quick mode" in text
+    assert 'Budgets of this run (quick): visits 3, splits {"a": 1}.' in text
