@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._gemm import matmul_into
+from ._pickling import restore_namespaces, state_with_namespace_names
 from ._validation import check_choice, check_int
 from .backend import asarray, namespace_of
 from .activations import Activation, Identity, get_activation
@@ -47,6 +48,8 @@ class Cache:
     first use by :meth:`buffer`, in the array namespace ``xp``, and reused while the shape
     stays the same.
     """
+
+    __getstate__, __setstate__ = state_with_namespace_names, restore_namespaces   # xp by name
 
     def __init__(self, xp=np):
         self.xp = xp
@@ -107,6 +110,7 @@ class Layer:
     n_out: int
     n_params: int
     xp = np            # the array namespace of the bound views (set by ``bind``)
+    __getstate__, __setstate__ = state_with_namespace_names, restore_namespaces   # xp by name
 
     def bind(self, params: np.ndarray, scales: np.ndarray) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement bind")

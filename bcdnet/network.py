@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import passes
+from ._pickling import restore_namespaces, state_with_namespace_names
 from ._validation import (check_int, check_matrix, check_rng_seed, check_sample_weight,
                           check_targets, check_vector)
 from .backend import asarray, backend_name, get_namespace
@@ -150,6 +151,14 @@ class Network:
             self.xp, self.dtype = xp, dtype
             self._bind()
         return self
+
+    def __getstate__(self) -> dict:
+        """Pickle and deepcopy: the namespace by name, without the pass caches."""
+        return {**state_with_namespace_names(self), "_tape": None}
+
+    def __setstate__(self, state: dict) -> None:
+        restore_namespaces(self, state)
+        self._bind()          # the layers' W, b and α: views into params and scales again
 
     @property
     def backend(self) -> str:

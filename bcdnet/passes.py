@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._pickling import restore_namespaces, state_with_namespace_names
 from .layers import Cache
 
 __all__ = ["Tape", "forward", "backward", "r_forward", "r_backward"]
@@ -33,6 +34,8 @@ class Tape:
 
     Buffers are allocated in the array namespace ``xp`` (the network's).
     """
+
+    __getstate__, __setstate__ = state_with_namespace_names, restore_namespaces   # xp by name
 
     def __init__(self, n_layers: int, xp=np):
         self.xp = xp

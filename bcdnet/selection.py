@@ -146,13 +146,15 @@ class Selector:
                              f"cannot load it into {type(self).__name__}")
         self._set_state({k: v for k, v in state.items() if k != "selector"})
 
-    def get_params(self) -> dict:
+    def get_params(self, deep: bool = True) -> dict:
         """The constructor arguments, by name."""
         return {name: getattr(self, name) for name in self._param_names}
 
     def clone(self) -> "Selector":
         """A new selector of the same class and hyperparameters, with fresh state."""
         return type(self)(**self.get_params())
+
+    __sklearn_clone__ = clone          # scikit-learn's clone: same settings, fresh state
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())

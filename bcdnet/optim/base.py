@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import as_float_array, check_int, check_nonnegative, check_vector
+from .._pickling import restore_namespaces, state_with_namespace_names
 from ..backend import asarray, is_host_array, namespace_of
 
 __all__ = ["Status", "OptimizeResult", "Optimizer"]
@@ -203,6 +204,7 @@ class Optimizer:
     supports_batches = False
     _xp = np        # the array namespace of the state: that of the last x0 (None after a load)
     limits: dict = {}
+    __getstate__, __setstate__ = state_with_namespace_names, restore_namespaces   # _xp by name
 
     # ---------------------------------------------------------------- public interface
     def minimize(self, fun, x0, *, callback=None, batches=None, **overrides) -> OptimizeResult:
@@ -294,9 +296,11 @@ class Optimizer:
         """A new optimizer of the same class and hyperparameters, with empty state."""
         return type(self)(**self.get_params())
 
-    def get_params(self) -> dict:
+    def get_params(self, deep: bool = True) -> dict:
         """The constructor arguments, by name."""
         return {name: getattr(self, name) for name in self._param_names}
+
+    __sklearn_clone__ = clone          # scikit-learn's clone: same settings, fresh state
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())

@@ -112,7 +112,7 @@ def test_errors_are_clear():
     with pytest.raises(ValueError, match="y must have as many rows as X"):
         bn.BCDRegressor().fit(X, y[:-1])
     est = bn.BCDRegressor(hidden=(4,), max_iter=3).fit(X, y)
-    with pytest.raises(ValueError, match="X must have 3 columns, got 2"):
+    with pytest.raises(ValueError, match="X has 2 features, but BCDRegressor is expecting 3"):
         est.predict(X[:, :2])
     with pytest.raises(ValueError, match="validation_fraction must be below 1"):
         bn.BCDRegressor(validation_fraction=1.0).fit(X, y)
