@@ -26,7 +26,7 @@ from .optim import OPTIMIZERS, Optimizer
 from .selection import SELECTORS, Selector
 
 __all__ = ["InvalidParameterError", "check_params", "encode_param", "decode_param",
-           "as_generator"]
+           "decode_params", "as_generator"]
 
 
 class InvalidParameterError(ValueError, TypeError):
@@ -156,8 +156,8 @@ def encode_param(value):
     no such form.  Tuples, arrays and objects become ``{"type": ..., ...}`` dicts."""
     if value is None or isinstance(value, (str, bool)):
         return value
-    if isinstance(value, np.bool_):
-        return bool(value)
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        return {"type": "scalar", "dtype": value.dtype.str, "value": encode_param(value.item())}
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):
@@ -213,10 +213,12 @@ def decode_param(value):
     kind = value.get("type")
     if kind == "tuple":
         return tuple(decode_param(v) for v in _items(value))
-    if kind == "ndarray":
+    if kind in ("ndarray", "scalar"):
         dtype = np.dtype(str(value.get("dtype")))
         if dtype.kind not in "biuf":
             raise ValueError(f"an array parameter must be numeric, got dtype {dtype}")
+        if kind == "scalar":
+            return dtype.type(value.get("value"))
         return np.array(_items(value), dtype=dtype).reshape(value.get("shape"))
     registries = {"optimizer": OPTIMIZERS, "selector": SELECTORS, "activation": ACTIVATIONS}
     if kind in registries:
@@ -237,6 +239,17 @@ def decode_param(value):
         generator.set_state(state)
         return generator
     raise ValueError(f"unknown parameter encoding {kind!r}")
+
+
+def decode_params(params: dict) -> dict:
+    """Every value of ``params`` decoded; ValueError naming the parameter that cannot be."""
+    decoded = {}
+    for name, value in params.items():
+        try:
+            decoded[name] = decode_param(value)
+        except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
+            raise InvalidParameterError(f"invalid parameter {name}: {exc}") from exc
+    return decoded
 
 
 def _items(value: dict) -> list:
