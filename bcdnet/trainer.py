@@ -195,7 +195,7 @@ class Trainer:
     # ------------------------------------------------------------------ fit
     def fit(self, net: Network, X, Y, sample_weight=None, validation=None,
             resume_from=None) -> TrainResult:
-        """Train ``net`` in place on ``(X, Y)``; ``validation``: optional ``(X_val, Y_val[, w_val])``.
+        """Train ``net`` in place on ``(X, Y)``; ``validation``: ``(X_val, Y_val[, w_val])``.
 
         ``resume_from`` names a checkpoint written by a Trainer with the same settings on
         the same data; the run continues from it.
