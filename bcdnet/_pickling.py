@@ -4,8 +4,10 @@ A module object (``numpy``, ``cupy``, the strict test namespace) cannot be pickl
 several objects keep the namespace they compute with in an attribute (``net.xp``, a layer's
 ``xp``, an optimizer's ``_xp``, the caches of a pass).  The two functions below are their
 ``__getstate__`` and ``__setstate__``: every attribute holding a namespace is stored by its
-backend name (``"numpy"``, ``"cupy"``, ``"strict"``) and looked up again on loading, so a
-pickled CuPy network needs CuPy where it is unpickled, and nothing else changes.
+backend name (``"numpy"``, ``"cupy"``, ``"strict"``) and looked up again on loading, and
+every device array (CuPy, strict) travels as a host NumPy copy with the name of its
+namespace and is moved back there on loading.  A pickled CuPy network needs CuPy where it
+is unpickled; a NumPy network pickles as it always would.
 
 Pickles are for moving objects between processes you trust (``joblib``, ``copy.deepcopy``,
 scikit-learn's model selection); :func:`bcdnet.save` stays the format for files from
@@ -16,9 +18,11 @@ from __future__ import annotations
 
 import types
 
-from .backend import backend_name, get_namespace
+import numpy as np
 
-__all__ = ["NamespaceName", "state_with_namespace_names", "restore_namespaces"]
+from .backend import asarray, backend_name, get_namespace, is_host_array, namespace_of, to_numpy
+
+__all__ = ["NamespaceName", "DeviceArray", "state_with_namespace_names", "restore_namespaces"]
 
 
 class NamespaceName(str):
@@ -28,13 +32,44 @@ class NamespaceName(str):
         return NamespaceName, (str(self),)
 
 
+class DeviceArray:
+    """A device array inside a pickled state: its host copy and its namespace's name."""
+
+    def __init__(self, host: np.ndarray, backend: str):
+        self.host, self.backend = host, backend
+
+
+def _portable(value):
+    """``value`` with namespaces and device arrays (also inside lists, tuples and dicts)
+    replaced by what pickles."""
+    if isinstance(value, types.ModuleType):
+        return NamespaceName(backend_name(value))
+    if hasattr(value, "dtype") and not is_host_array(value):
+        return DeviceArray(to_numpy(value), backend_name(namespace_of(value)))
+    if type(value) in (list, tuple):
+        return type(value)(_portable(v) for v in value)
+    if type(value) is dict:
+        return {k: _portable(v) for k, v in value.items()}
+    return value
+
+
+def _restored(value):
+    if isinstance(value, NamespaceName):
+        return get_namespace(str(value))
+    if isinstance(value, DeviceArray):     # np.array: a plain writable copy (never a memmap)
+        return asarray(np.array(value.host), get_namespace(value.backend))
+    if type(value) in (list, tuple):
+        return type(value)(_restored(v) for v in value)
+    if type(value) is dict:
+        return {k: _restored(v) for k, v in value.items()}
+    return value
+
+
 def state_with_namespace_names(self) -> dict:
-    """``__getstate__``: a copy of ``self.__dict__`` with every namespace replaced by its name."""
-    return {key: NamespaceName(backend_name(value)) if isinstance(value, types.ModuleType)
-            else value for key, value in self.__dict__.items()}
+    """``__getstate__``: a copy of ``self.__dict__`` that pickles (see the module docstring)."""
+    return _portable(self.__dict__)
 
 
 def restore_namespaces(self, state: dict) -> None:
-    """``__setstate__``: ``state`` with every namespace name looked up again."""
-    self.__dict__.update({key: get_namespace(str(value)) if isinstance(value, NamespaceName)
-                          else value for key, value in state.items()})
+    """``__setstate__``: ``state`` with the namespaces and device arrays restored."""
+    self.__dict__.update(_restored(state))
