@@ -72,13 +72,18 @@ def _check_random_state(value):
     return value
 
 
+def _check_activation(value, name):
+    get_activation(value)          # raises for an unknown name or a wrong type
+    return value                   # unchanged: each network builds its own instance from it
+
+
 def _optional(check):
     return lambda value, name: None if value is None else check(value, name)
 
 
 _CHECKS = {
     "hidden": lambda v, name: _check_hidden(v),
-    "activation": lambda v, name: get_activation(v),
+    "activation": _check_activation,
     "init": _optional(lambda v, name: check_choice(v, name, INITIALIZERS)),
     "optimizer": lambda v, name: _check_instance_or_name(v, name, Optimizer, OPTIMIZERS),
     "selector": lambda v, name: _check_instance_or_name(v, name, Selector, SELECTORS),
