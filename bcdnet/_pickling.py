@@ -22,7 +22,7 @@ import numpy as np
 
 from .backend import asarray, backend_name, get_namespace, is_host_array, namespace_of, to_numpy
 
-__all__ = ["NamespaceName", "DeviceArray", "state_with_namespace_names", "restore_namespaces"]
+__all__ = ["NamespaceName", "DeviceArray", "portable_state", "restore_portable_state"]
 
 
 class NamespaceName(str):
@@ -65,11 +65,11 @@ def _restored(value):
     return value
 
 
-def state_with_namespace_names(self) -> dict:
+def portable_state(self) -> dict:
     """``__getstate__``: a copy of ``self.__dict__`` that pickles (see the module docstring)."""
     return _portable(self.__dict__)
 
 
-def restore_namespaces(self, state: dict) -> None:
+def restore_portable_state(self, state: dict) -> None:
     """``__setstate__``: ``state`` with the namespaces and device arrays restored."""
     self.__dict__.update(_restored(state))

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._gemm import matmul_into
-from ._pickling import restore_namespaces, state_with_namespace_names
+from ._pickling import portable_state, restore_portable_state
 from ._validation import check_choice, check_int
 from .backend import asarray, namespace_of
 from .activations import Activation, Identity, get_activation
@@ -49,7 +49,7 @@ class Cache:
     stays the same.
     """
 
-    __getstate__, __setstate__ = state_with_namespace_names, restore_namespaces   # xp by name
+    __getstate__, __setstate__ = portable_state, restore_portable_state   # xp by name
 
     def __init__(self, xp=np):
         self.xp = xp
@@ -110,7 +110,7 @@ class Layer:
     n_out: int
     n_params: int
     xp = np            # the array namespace of the bound views (set by ``bind``)
-    __getstate__, __setstate__ = state_with_namespace_names, restore_namespaces   # xp by name
+    __getstate__, __setstate__ = portable_state, restore_portable_state   # xp by name
 
     def bind(self, params: np.ndarray, scales: np.ndarray) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement bind")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import passes
-from ._pickling import restore_namespaces, state_with_namespace_names
+from ._pickling import portable_state, restore_portable_state
 from ._validation import (check_int, check_matrix, check_rng_seed, check_sample_weight,
                           check_targets, check_vector)
 from .backend import asarray, backend_name, get_namespace
@@ -154,10 +154,10 @@ class Network:
 
     def __getstate__(self) -> dict:
         """Pickle and deepcopy: the namespace by name, without the pass caches."""
-        return {**state_with_namespace_names(self), "_tape": None}
+        return {**portable_state(self), "_tape": None}
 
     def __setstate__(self, state: dict) -> None:
-        restore_namespaces(self, state)
+        restore_portable_state(self, state)
         self._bind()          # the layers' W, b and α: views into params and scales again
 
     @property

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._pickling import restore_namespaces, state_with_namespace_names
+from ._pickling import portable_state, restore_portable_state
 from .layers import Cache
 
 __all__ = ["Tape", "forward", "backward", "r_forward", "r_backward"]
@@ -35,7 +35,7 @@ class Tape:
     Buffers are allocated in the array namespace ``xp`` (the network's).
     """
 
-    __getstate__, __setstate__ = state_with_namespace_names, restore_namespaces   # xp by name
+    __getstate__, __setstate__ = portable_state, restore_portable_state   # xp by name
 
     def __init__(self, n_layers: int, xp=np):
         self.xp = xp

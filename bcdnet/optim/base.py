@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import as_float_array, check_int, check_nonnegative, check_vector
-from .._pickling import restore_namespaces, state_with_namespace_names
+from .._pickling import portable_state, restore_portable_state
 from ..backend import asarray, is_host_array, namespace_of
 
 __all__ = ["Status", "OptimizeResult", "Optimizer"]
@@ -204,7 +204,7 @@ class Optimizer:
     supports_batches = False
     _xp = np        # the array namespace of the state: that of the last x0 (None after a load)
     limits: dict = {}
-    __getstate__, __setstate__ = state_with_namespace_names, restore_namespaces   # _xp by name
+    __getstate__, __setstate__ = portable_state, restore_portable_state   # _xp by name
 
     # ---------------------------------------------------------------- public interface
     def minimize(self, fun, x0, *, callback=None, batches=None, **overrides) -> OptimizeResult:
