@@ -15,7 +15,7 @@ from . import backend  # noqa: F401
 from .backend import get_backend, set_backend, to_numpy  # noqa: F401
 from .activations import Activation, get_activation  # noqa: F401
 from .block import BlockObjective  # noqa: F401
-from .estimator import BCDRegressor, NotFittedError  # noqa: F401
+from .estimator import BCDRegressor  # noqa: F401
 from .io import load, save  # noqa: F401
 from .layers import Dense, Layer  # noqa: F401
 from .losses import MSE, Loss  # noqa: F401
@@ -24,3 +24,9 @@ from .sensitivity import Sensitivity, sensitivity  # noqa: F401
 from .trainer import Trainer, TrainResult  # noqa: F401
 
 from ._version import __version__  # noqa: F401,E402
+
+
+def __getattr__(name):
+    if name == "NotFittedError":     # made on first use (bcdnet._sklearn says why)
+        return estimator.NotFittedError
+    raise AttributeError(f"module 'bcdnet' has no attribute {name!r}")

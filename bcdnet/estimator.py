@@ -9,10 +9,28 @@ It standardises X and y on the training rows, fits a linear least-squares model,
 a validation fraction for early stopping (the best validation parameters are kept, the
 linear model itself included), and trains tanh MLPs on the linear model's residuals with a
 :class:`~bcdnet.trainer.Trainer`: by default two, from different random starts, whose
-predictions are averaged.  Follows the scikit-learn conventions without depending
-on scikit-learn: ``__init__`` only stores its arguments, ``fit`` does the work and returns
-``self``, fitted attributes end in ``_``, ``get_params``/``set_params`` work on the
-constructor arguments, and ``random_state`` makes ``fit`` repeatable.
+predictions are averaged.
+
+A scikit-learn estimator whenever scikit-learn (>= 1.6) is installed, without depending on
+it: ``__init__`` only stores its arguments and ``fit`` checks them (naming the parameter),
+does the work and returns ``self``; fitted attributes end in ``_``; ``get_params`` /
+``set_params`` work on the constructor arguments, nested ones (``optimizer__history_size``)
+included; ``random_state`` makes ``fit`` repeatable; ``clone``, ``Pipeline``,
+``GridSearchCV``, ``cross_val_score`` and ``check_is_fitted`` work, and scikit-learn's own
+estimator checks pass (``tests/training/test_sklearn_checks.py``).  It speaks
+scikit-learn's protocol (``__sklearn_tags__``, ``__sklearn_is_fitted__``) rather than
+inheriting its base classes, so ``import bcdnet`` never imports scikit-learn, whatever the
+import order (:mod:`bcdnet._sklearn` says why).  :class:`NotFittedError` is
+scikit-learn's ``NotFittedError`` (a subclass) when scikit-learn can be imported.
+
+Sample weights count everywhere: the weighted rows are first written in a canonical form
+(weight-0 rows dropped, identical rows merged, rows sorted: :mod:`bcdnet._estimator_data`),
+so a weight of 0 is exactly deleting the row and an integer weight exactly repeating it;
+the scalers, the least-squares part, the validation split and the validation loss that
+drives early stopping are all weighted.
+
+Estimators pickle (``pickle``, ``copy.deepcopy``, ``joblib``) for moving them between
+processes you trust; :func:`bcdnet.save` is the safe format for files from elsewhere.
 
 How the defaults were chosen is recorded in ``benchmarks/results/regressor_defaults.md``.
 """
@@ -24,22 +42,20 @@ import inspect
 import numpy as np
 import pandas as pd
 
-from ._validation import (as_float_array, check_choice, check_int, check_matrix,
-                          check_no_overflow, check_probability, check_rng_seed,
-                          check_sample_weight)
+from ._estimator_data import (canonical_rows, check_feature_names, check_X, check_y,
+                              feature_names, split_rows)
+from ._estimator_params import as_generator, check_params
+from ._sklearn import not_fitted_error, regressor_tags
+from ._validation import check_no_overflow
 from .backend import to_numpy
 from .datasets import Standardizer
 from .metrics import r2_score
 from .network import Network
-from .optim import OPTIMIZERS, Optimizer, get_optimizer
-from .selection import SELECTORS, Selector, get_selector
+from .optim import Optimizer, get_optimizer
+from .selection import Selector, get_selector
 from .trainer import Trainer
 
 __all__ = ["BCDRegressor", "NotFittedError"]
-
-
-class NotFittedError(ValueError, AttributeError):
-    """Raised when ``predict`` or ``score`` is called before ``fit``."""
 
 
 class BCDRegressor:
@@ -47,8 +63,8 @@ class BCDRegressor:
 
     Parameters
     ----------
-    hidden : tuple of int, default (10, 10, 10)
-        Widths of the hidden layers.
+    hidden : sequence of int, default (10, 10, 10)
+        Widths of the hidden layers (a tuple, a list or a 1-D integer array).
     activation : str, default "tanh"
     init : str, optional
         ``"glorot"``, ``"he"`` or ``"orthogonal"``; default: the activation's own.
@@ -89,7 +105,10 @@ class BCDRegressor:
         below the output vanishes and a sensitivity-guided selector has nothing to rank.)
     tol : float, default 1e-7
         Loss tolerance of the Trainer.
-    random_state : int or None, default 0
+    random_state : None, int, numpy Generator or RandomState, default 0
+        Seeds the validation split and the networks' starts.  An int repeats ``fit``
+        exactly; a Generator is used (and advanced) by each ``fit``; a RandomState draws
+        the seed of a new Generator; None draws fresh entropy.
     progress : bool, optional
         Progress line (default: on a terminal only).
 
@@ -110,6 +129,12 @@ class BCDRegressor:
     linear_coef_ : ndarray of shape (n_features + 1, n_outputs) or None
         The linear part (on standardised data; intercept last) when ``linear_skip``.
     n_features_in_, n_outputs_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,) of str
+        The column names, when ``fit`` saw a DataFrame whose names are all strings;
+        ``predict`` then refuses a DataFrame with other columns or another order
+        (ValueError naming them).
+    n_iter_ : int
+        BCD iterations (block visits) done, the most over the networks.
     """
 
     def __init__(self, hidden=(10, 10, 10), activation="tanh", init=None, optimizer="lbfgs",
@@ -141,106 +166,162 @@ class BCDRegressor:
         return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
 
     def get_params(self, deep: bool = True) -> dict:
-        """The constructor arguments by name."""
-        return {name: getattr(self, name) for name in self._param_names()}
+        """The constructor arguments by name; with ``deep``, also those of an optimizer or
+        selector instance, as ``optimizer__history_size``."""
+        params = {name: getattr(self, name) for name in self._param_names()}
+        if deep:
+            for name, value in list(params.items()):
+                if hasattr(value, "get_params") and not isinstance(value, type):
+                    params.update({f"{name}__{k}": v for k, v in value.get_params().items()})
+        return params
 
     def set_params(self, **params) -> "BCDRegressor":
-        """Set constructor arguments; unknown names raise ValueError listing the valid ones."""
+        """Set constructor arguments, and nested ones (``optimizer__history_size=7``).
+
+        Unknown names raise ValueError listing the valid ones.  Values are checked by ``fit``.
+        """
         valid = self._param_names()
-        for name, value in params.items():
+        nested = {}
+        for key, value in params.items():
+            name, _, sub = key.partition("__")
             if name not in valid:
                 raise ValueError(f"unknown parameter {name!r} for BCDRegressor; valid "
                                  f"parameters are {', '.join(valid)}")
-            setattr(self, name, value)
+            if sub:
+                nested.setdefault(name, {})[sub] = value
+            else:
+                setattr(self, name, value)
+        for name, sub_params in nested.items():
+            owner = getattr(self, name)
+            if not hasattr(owner, "get_params"):
+                raise ValueError(f"{name} is {owner!r}, which has no parameters to set "
+                                 f"({', '.join(sorted(sub_params))})")
+            if hasattr(owner, "set_params"):
+                owner.set_params(**sub_params)
+            else:                       # a new instance with the changed settings
+                setattr(self, name, type(owner)(**{**owner.get_params(), **sub_params}))
         return self
+
+    def _checked_params(self) -> dict:
+        """The constructor arguments checked as ``fit`` checks them (InvalidParameterError,
+        naming the parameter); ``bcdnet.load`` calls this too."""
+        return check_params(self.get_params(deep=False))
 
     def __repr__(self) -> str:
         defaults = {p.name: p.default for p in
                     inspect.signature(type(self).__init__).parameters.values()}
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if v != defaults.get(k)]
+        changed = [f"{k}={v!r}" for k, v in self.get_params(deep=False).items()
+                   if _differs(v, defaults.get(k))]
         return f"BCDRegressor({', '.join(changed)})"
 
+    # ------------------------------------------------------------------ scikit-learn
+    def __sklearn_tags__(self):
+        return regressor_tags(self)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "net_")
+
     # ------------------------------------------------------------------ fit / predict
-    def _make_optimizer(self):
-        if isinstance(self.optimizer, Optimizer):
-            return self.optimizer.clone()
-        check_choice(self.optimizer, "optimizer", OPTIMIZERS)
-        if self.optimizer == "lbfgs":   # a longer memory than L-BFGS-B's 10 pays off here
+    @staticmethod
+    def _make_optimizer(optimizer):
+        if isinstance(optimizer, Optimizer):
+            return optimizer.clone()
+        if optimizer == "lbfgs":   # a longer memory than L-BFGS-B's 10 pays off here
             return get_optimizer("lbfgs", history_size=30)
-        return get_optimizer(self.optimizer)
+        return get_optimizer(optimizer)
 
-    def _make_selector(self):
-        if isinstance(self.selector, Selector):
-            return self.selector.clone()
-        check_choice(self.selector, "selector", SELECTORS)
-        return get_selector(self.selector)
+    @staticmethod
+    def _make_selector(selector):
+        return selector.clone() if isinstance(selector, Selector) else get_selector(selector)
 
-    def fit(self, X, y, sample_weight=None) -> "BCDRegressor":
-        """Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_outputs)."""
-        X = check_matrix(X, "X")
-        y_arr = as_float_array(y, "y")
-        self._y_1d = y_arr.ndim == 1
-        Y = check_matrix(y_arr, "y")
-        if Y.shape[0] != X.shape[0]:
-            raise ValueError(f"y must have as many rows as X ({X.shape[0]}), got {Y.shape[0]}")
-        w = check_sample_weight(sample_weight, X.shape[0])
-        hidden = tuple(check_int(h, f"hidden[{i}]", minimum=1)
-                       for i, h in enumerate(self.hidden))
-        n = X.shape[0]
-        n_params = sum((a + 1) * b for a, b in zip([X.shape[1], *hidden], [*hidden, Y.shape[1]]))
-        if isinstance(self.validation_fraction, str) and self.validation_fraction == "auto":
+    @staticmethod
+    def _n_validation(fraction, n: int, n_params: int) -> int:
+        """Rows' worth of weight to hold out for early stopping (the ``validation_fraction``
+        rule), from the number ``n`` of distinct rows."""
+        if fraction == "auto":
             small = n < 20 * n_params
             n_val = max(round(0.1 * n), min(round(0.25 * n), 200)) if small else 0
         else:
-            fraction = check_probability(self.validation_fraction, "validation_fraction")
-            if fraction >= 1:
-                raise ValueError(f"validation_fraction must be below 1, got {fraction}")
             n_val = round(fraction * n)
-        n_val = n_val if n >= 20 else 0
-        n_networks = check_int(self.n_networks, "n_networks", minimum=1)
-        rng = check_rng_seed(self.random_state, "random_state")
+        return n_val if n >= 20 else 0
+
+    def fit(self, X, y, sample_weight=None) -> "BCDRegressor":
+        """Fit on ``X`` and ``y``, with optional non-negative ``sample_weight``.
+
+        Parameters
+        ----------
+        X : array_like or DataFrame of shape (n_samples, n_features)
+        y : array_like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array_like of shape (n_samples,), optional
+            A weight of 0 removes a row; an integer weight :math:`k` equals :math:`k` copies.
+
+        Returns
+        -------
+        self
+        """
+        p = self._checked_params()
+        names = feature_names(X)
+        X = check_X(X)
+        y_arr = check_y(y, X.shape[0])
+        X, Y, w = canonical_rows(X, y_arr.reshape(X.shape[0], -1), sample_weight)
+        hidden, n = p["hidden"], X.shape[0]
+        sizes = [X.shape[1], *hidden, Y.shape[1]]
+        n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+        n_val = self._n_validation(p["validation_fraction"], n, n_params)
+        rng = as_generator(p["random_state"])
         seed = int(rng.integers(2**31))
         order = rng.permutation(n)
-        seeds = [seed, *(int(s) for s in rng.integers(2**31, size=n_networks - 1))]
-        val_rows, train_rows = np.sort(order[:n_val]), np.sort(order[n_val:])
-        self.x_scaler_ = Standardizer().fit(X[train_rows])
-        self.y_scaler_ = Standardizer().fit(Y[train_rows])
+        seeds = [seed, *(int(s) for s in rng.integers(2**31, size=p["n_networks"] - 1))]
+        val_rows, train_rows = split_rows(order, n_val, w)
+        w_train = None if w is None else w[train_rows]
+        self.x_scaler_ = Standardizer().fit(X[train_rows], sample_weight=w_train)
+        self.y_scaler_ = Standardizer().fit(Y[train_rows], sample_weight=w_train)
         Xs, Ys = self.x_scaler_.transform(X), self.y_scaler_.transform(Y)
-        self.n_features_in_, self.n_outputs_ = X.shape[1], Y.shape[1]
-        if self.linear_skip:
-            # y = net(x) + [x, 1] beta: least squares first, the network learns the rest,
-            # starting from zero output weights, i.e. from the linear model itself.
+        if p["linear_skip"]:
+            # y = net(x) + [x, 1] beta: (weighted) least squares first, the network learns
+            # the rest, starting from zero output weights, i.e. from the linear model itself.
             A = np.column_stack([Xs, np.ones(n)])
-            self.linear_coef_ = np.linalg.lstsq(A, Ys, rcond=None)[0]
+            root_w = np.ones((n, 1)) if w is None else np.sqrt(w / w.max())[:, None]
+            self.linear_coef_ = np.linalg.lstsq(A * root_w, Ys * root_w, rcond=None)[0]
             Ys = Ys - self._linear(Xs)
         else:
             self.linear_coef_ = None
-        validation = (Xs[val_rows], Ys[val_rows]) if n_val else None
-        train = (Xs[train_rows], Ys[train_rows], None if w is None else w[train_rows])
+        validation = None
+        if len(val_rows):
+            validation = (Xs[val_rows], Ys[val_rows], None if w is None else w[val_rows])
+        train = (Xs[train_rows], Ys[train_rows], w_train)
         self.networks_, self.results_ = [], []
         for s in seeds:
-            net, result = self._fit_network([X.shape[1], *hidden, Y.shape[1]], s, train,
-                                            validation)
+            net, result = self._fit_network(p, sizes, s, train, validation)
             self.networks_.append(net)
             self.results_.append(result)
         self.net_, self.result_ = self.networks_[0], self.results_[0]
         self.history_ = _joined_histories(self.results_)
         self.stop_reason_ = "; ".join(dict.fromkeys(r.stop_reason for r in self.results_))
+        self.n_iter_ = max(r.n_iter for r in self.results_)
+        self.n_features_in_, self.n_outputs_ = X.shape[1], Y.shape[1]
+        self._y_1d = y_arr.ndim == 1
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         return self
 
-    def _fit_network(self, sizes, seed, train, validation):
+    def _fit_network(self, p, sizes, seed, train, validation):
         """Draw one network from ``seed``, train it on ``train = (X, Y, w)`` with early
-        stopping on ``validation`` (or None); return it and the Trainer's result."""
-        net = Network.mlp(sizes, activation=self.activation, init=self.init, seed=seed)
-        if self.linear_skip:
+        stopping on ``validation`` ``(X, Y, w)`` (or None); return it and the Trainer's
+        result.  ``p`` holds the checked parameters."""
+        net = Network.mlp(sizes, activation=p["activation"], init=p["init"], seed=seed)
+        if p["linear_skip"]:
             net.layers[-1].W[...] *= 0.01   # starts within ~1 % of the linear model
-        trainer = Trainer(self._make_optimizer(), self._make_selector(),
-                          max_iter=self.max_iter, inner_max_iter=self.inner_max_iter,
-                          icrs_init=self.icrs_init, batch_shell=self.batch_shell, tol=self.tol,
+        trainer = Trainer(self._make_optimizer(p["optimizer"]),
+                          self._make_selector(p["selector"]),
+                          max_iter=p["max_iter"], inner_max_iter=p["inner_max_iter"],
+                          icrs_init=p["icrs_init"], batch_shell=p["batch_shell"], tol=p["tol"],
                           sensitivity_tol=None,
-                          patience=None if validation is None else self.patience,
-                          seed=seed, validate_steps=self.validate_steps,
-                          progress=self.progress)
+                          patience=None if validation is None else p["patience"],
+                          seed=seed, validate_steps=p["validate_steps"],
+                          progress=p["progress"])
         return net, trainer.fit(net, *train, validation)
 
     def _linear(self, Xs):
@@ -248,12 +329,16 @@ class BCDRegressor:
 
     def _check_fitted(self):
         if not hasattr(self, "net_"):
-            raise NotFittedError("this BCDRegressor is not fitted yet; call fit(X, y) first")
+            raise not_fitted_error()("this BCDRegressor is not fitted yet; call fit(X, y) first")
 
     def predict(self, X) -> np.ndarray:
-        """Predictions in the units of ``y``: shape (n_samples,) if ``y`` was 1-D."""
+        """Predictions in the units of ``y``: shape (n_samples,) if ``y`` was 1-D.
+
+        A DataFrame must have the columns ``fit`` saw, in the same order.
+        """
         self._check_fitted()
-        X = check_matrix(X, "X", self.n_features_in_)
+        check_feature_names(getattr(self, "feature_names_in_", None), X)
+        X = check_X(X, self.n_features_in_)
         Xs = self.x_scaler_.transform(X)           # a ValueError naming X where it overflows
         # X far outside the training data (near 1e308) can overflow the linear part and the
         # units of y: inf (or inf - inf), found once below and refused naming X.
@@ -269,6 +354,22 @@ class BCDRegressor:
     def score(self, X, y, sample_weight=None) -> float:
         """The coefficient of determination R² of ``predict(X)`` against ``y``."""
         return r2_score(y, self.predict(X), sample_weight=sample_weight)
+
+
+def _differs(value, default) -> bool:
+    """Whether a parameter differs from its default (for ``repr``; arrays always do)."""
+    if value is default:
+        return False
+    try:
+        return type(value) is not type(default) or bool(value != default)
+    except (TypeError, ValueError):
+        return True
+
+
+def __getattr__(name):
+    if name == "NotFittedError":       # made on first use: bcdnet._sklearn says why
+        return not_fitted_error()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _joined_histories(results) -> pd.DataFrame:

@@ -43,6 +43,7 @@ from ._network_file import (_build_network, _check_array, _check_outputs, _descr
 from ._version import __version__
 from .backend import to_numpy
 from .datasets import Standardizer
+from ._estimator_params import decode_params, encode_param
 from .estimator import BCDRegressor
 from .network import Network
 
@@ -139,9 +140,9 @@ def _check_path(path) -> str:
 def _describe_estimator(est: BCDRegressor, arrays: dict) -> dict:
     """The header's ``estimator`` section; the scalers and linear part go into ``arrays``."""
     params, unsaved = {}, {}
-    for name, value in est.get_params().items():
+    for name, value in est.get_params(deep=False).items():
         try:
-            params[name] = _to_json(value)
+            params[name] = encode_param(value)      # every type round-trips (decode_param)
         except TypeError:
             unsaved[name] = repr(value)
     if unsaved:
@@ -152,11 +153,14 @@ def _describe_estimator(est: BCDRegressor, arrays: dict) -> dict:
     if est.linear_coef_ is not None:
         arrays["linear_coef"] = est.linear_coef_
     return {"class": "BCDRegressor", "params": params,
-            "tuple_params": [k for k, v in est.get_params().items() if isinstance(v, tuple)],
+            "tuple_params": [k for k, v in est.get_params(False).items() if isinstance(v, tuple)],
             "unsaved_params": unsaved, "n_features_in": int(est.n_features_in_),
             "n_outputs": int(est.n_outputs_), "y_1d": bool(est._y_1d),
             "linear": est.linear_coef_ is not None, "n_networks": len(est.networks_),
-            "stop_reason": str(getattr(est, "stop_reason_", ""))}
+            "stop_reason": str(getattr(est, "stop_reason_", "")),
+            "n_iter": int(getattr(est, "n_iter_", 0)), "feature_names": (
+                None if getattr(est, "feature_names_in_", None) is None
+                else [str(name) for name in est.feature_names_in_])}
 
 
 # ---------------------------------------------------------------------- load
@@ -277,10 +281,10 @@ def _build_estimator(record: dict, nets: list, arrays: dict) -> BCDRegressor:
     for name in _field(record, "tuple_params", list, where):
         if isinstance(name, str) and isinstance(params.get(name), list):
             params[name] = tuple(params[name])
-    est = BCDRegressor()
-    try:
-        est.set_params(**params)
-    except ValueError as exc:
+    try:    # the parameters are checked exactly as fit checks them
+        est = BCDRegressor().set_params(**decode_params(params))
+        est._checked_params()
+    except (TypeError, ValueError) as exc:
         raise _Refusal(str(exc)) from exc
     n_in, n_out = _field(record, "n_features_in", int, where), _field(record, "n_outputs",
                                                                       int, where)
@@ -297,6 +301,12 @@ def _build_estimator(record: dict, nets: list, arrays: dict) -> BCDRegressor:
     est.n_features_in_, est.n_outputs_ = n_in, n_out
     est._y_1d = _field(record, "y_1d", bool, where)
     est.stop_reason_ = _field(record, "stop_reason", str, where)
+    est.n_iter_ = _field(record, "n_iter", int, where) if "n_iter" in record else 0   # older
+    if record.get("feature_names") is not None:
+        names = [str(c) for c in _field(record, "feature_names", list, where)]
+        if len(names) != n_in:
+            raise _Refusal(f"{where} names {len(names)} features, but declares {n_in}")
+        est.feature_names_in_ = np.asarray(names, dtype=object)
     return est
 
 

@@ -35,6 +35,7 @@ import abc
 import numpy as np
 
 from ._gemm import matmul_into
+from ._pickling import portable_state, restore_portable_state
 from ._validation import check_choice, check_int
 from .backend import asarray, namespace_of
 from .activations import Activation, Identity, get_activation
@@ -75,6 +76,7 @@ class Layer(abc.ABC):
     n_out: int
     n_params: int
     xp = np            # the array namespace of the bound views (set by ``bind``)
+    __getstate__, __setstate__ = portable_state, restore_portable_state   # xp by name
 
     @abc.abstractmethod
     def bind(self, params, scales) -> None:

@@ -58,11 +58,19 @@ def mean_absolute_error(y_true, y_pred, sample_weight=None) -> float:
 
 
 def r2_score(y_true, y_pred, sample_weight=None) -> float:
-    """R², averaged over outputs; a constant target with a perfect fit scores 1, else 0."""
+    r"""R², averaged over outputs.
+
+    An output whose target is constant (all values of weight > 0 equal) has no variance
+    to explain: it scores 1 when predicted exactly and 0 otherwise, as in scikit-learn
+    (``force_finite=True``), never the huge numbers that rounding in
+    :math:`\sum_n (y_n - \bar y)^2` would give.
+    """
     y_true, y_pred, w = _prepare(y_true, y_pred, sample_weight)
     residual = w @ (y_true - y_pred) ** 2
     total = w @ (y_true - w @ y_true) ** 2
+    counted = y_true[w > 0]
+    constant = (counted == counted[0]).all(axis=0) | ~(total > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        scores = np.where(total > 0, 1.0 - residual / np.where(total > 0, total, 1.0),
-                          np.where(residual == 0, 1.0, 0.0))
+        scores = np.where(constant, np.where(residual == 0, 1.0, 0.0),
+                          1.0 - residual / np.where(constant, 1.0, total))
     return float(np.mean(scores))

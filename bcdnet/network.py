@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import passes
+from ._pickling import portable_state, restore_portable_state
 from ._validation import (check_int, check_matrix, check_rng_seed, check_sample_weight,
                           check_targets, check_vector)
 from .backend import asarray, backend_name, get_namespace
@@ -123,6 +124,14 @@ class Network:
             self.xp, self.dtype = xp, dtype
             self._bind()
         return self
+
+    def __getstate__(self) -> dict:
+        """Pickle and deepcopy: the namespace by name, without the pass caches."""
+        return {**portable_state(self), "_tape": None}
+
+    def __setstate__(self, state: dict) -> None:
+        restore_portable_state(self, state)
+        self._bind()          # the layers' W, b and α: views into params and scales again
 
     @property
     def backend(self) -> str:

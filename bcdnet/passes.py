@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._pickling import portable_state, restore_portable_state
+
 __all__ = ["Cache", "Tape", "forward", "backward", "r_forward", "r_backward"]
 
 # The R-passes run layer by layer right behind the ordinary pass of the same layer (forward
@@ -33,6 +35,8 @@ class Cache:
     first use by :meth:`buffer`, in the array namespace ``xp``, and reused while the shape
     stays the same.
     """
+
+    __getstate__, __setstate__ = portable_state, restore_portable_state   # xp by name
 
     def __init__(self, xp=np):
         self.xp = xp
@@ -57,6 +61,8 @@ class Tape:
 
     Buffers are allocated in the array namespace ``xp`` (the network's).
     """
+
+    __getstate__, __setstate__ = portable_state, restore_portable_state   # xp by name
 
     def __init__(self, n_layers: int, xp=np):
         self.xp = xp

@@ -195,7 +195,7 @@ class Trainer:
     # ------------------------------------------------------------------ fit
     def fit(self, net: Network, X, Y, sample_weight=None, validation=None,
             resume_from=None) -> TrainResult:
-        """Train ``net`` in place on ``(X, Y)``; ``validation`` is an optional ``(X_val, Y_val)``.
+        """Train ``net`` in place on ``(X, Y)``; ``validation``: ``(X_val, Y_val[, w_val])``.
 
         ``resume_from`` names a checkpoint written by a Trainer with the same settings on
         the same data; the run continues from it.
@@ -215,9 +215,11 @@ class Trainer:
     def _check_validation(net, validation):
         if validation is None:
             return None
-        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
-            raise TypeError("validation must be a tuple (X_val, Y_val)")
+        if not isinstance(validation, (tuple, list)) or len(validation) not in (2, 3):
+            raise TypeError("validation must be a tuple (X_val, Y_val) or (X_val, Y_val, w_val)")
         Xv = check_matrix(validation[0], "validation X", net.n_inputs, net.dtype, net.xp)
         Yv = check_targets(validation[1], "validation Y", Xv.shape[0], net.n_outputs, net.dtype,
                            net.xp)
+        if len(validation) == 3 and validation[2] is not None:   # a weighted validation loss
+            return Xv, Yv, check_sample_weight(validation[2], Xv.shape[0], net.dtype, net.xp)
         return Xv, Yv

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import check_matrix, check_no_overflow
+from .._validation import check_matrix, check_no_overflow, check_sample_weight
 
 __all__ = ["Standardizer"]
 
@@ -58,26 +58,37 @@ class Standardizer:
         self.n_features_in_ = None
         self.feature_names_in_ = None
 
-    def fit(self, X) -> "Standardizer":
-        """Learn the column means and standard deviations of ``X``.
+    def fit(self, X, sample_weight=None) -> "Standardizer":
+        r"""Learn the column means and standard deviations of ``X``.
 
         Parameters
         ----------
         X : ndarray or DataFrame of shape (n_samples, n_features)
             The training rows; a 1-D array is one column.
+        sample_weight : ndarray of shape (n_samples,), optional
+            Weighted mean and standard deviation,
+            :math:`\mu_j = \sum_n w_n x_{nj} / \sum_n w_n`; integer weights equal
+            repeated rows.
 
         Returns
         -------
         self
         """
         values = check_matrix(X, "X")
+        w = check_sample_weight(sample_weight, values.shape[0])
         # The statistics of each column divided by a power of two above its largest |x|: the
         # scaling is exact, so they are unchanged, yet sums and squares of values near 1e308
         # cannot overflow (|mean| and std stay below the largest |x|).
         exponent = np.frexp(np.abs(values).max(axis=0))[1] + 1
         unit = np.ldexp(values, -exponent)
-        mean = np.ldexp(unit.mean(axis=0), exponent)
-        scale = np.ldexp(unit.std(axis=0), exponent)
+        if w is None:
+            mean, std = unit.mean(axis=0), unit.std(axis=0)
+        else:
+            w = w / w.max()                   # a sum of weights near 1e308 would overflow
+            mean = np.average(unit, axis=0, weights=w)
+            std = np.sqrt(np.average((unit - mean) ** 2, axis=0, weights=w))
+        mean = np.ldexp(mean, exponent)
+        scale = np.ldexp(std, exponent)
         constant = scale <= 10 * np.finfo(np.float64).eps * np.abs(mean)
         scale[constant] = 1.0
         self.mean_ = mean

@@ -27,6 +27,7 @@ import numpy as np
 
 from .._validation import as_float_array, check_int, check_nonnegative, check_vector
 from .._component import Component, _is_array
+from .._pickling import portable_state, restore_portable_state
 from ..backend import asarray, namespace_of
 from .result import OptimizeResult, Status, result, snapshot, stopped  # noqa: F401
 
@@ -131,6 +132,7 @@ class Optimizer(Component):
     supports_batches = False
     _xp = np        # the array namespace of the state: that of the last x0 (None after a load)
     limits: dict = {}
+    __getstate__, __setstate__ = portable_state, restore_portable_state   # _xp by name
 
     # ---------------------------------------------------------------- public interface
     def minimize(self, fun, x0, *, callback=None, batches=None, **overrides) -> OptimizeResult:
