@@ -35,6 +35,7 @@ import os
 import warnings
 
 import numpy as np
+import pandas as pd
 
 from . import _container
 from ._container import Refusal as _Refusal
@@ -269,8 +270,15 @@ def _build(header: dict, arrays: _Members):
         _check_outputs(nets, nets[0].predict)
         return nets[0]
     est = _build_estimator(header["estimator"], nets, arrays)
-    _check_outputs(nets, lambda Z: est.predict(est.x_scaler_.mean_ + est.x_scaler_.scale_ * Z))
+    _check_outputs(nets, lambda Z: est.predict(_inputs_in_units(est, Z)))
     return est
+
+
+def _inputs_in_units(est: BCDRegressor, Z):
+    """Standardised inputs ``Z`` in the units of X, as a DataFrame where fit saw one."""
+    X = est.x_scaler_.mean_ + est.x_scaler_.scale_ * Z
+    names = getattr(est, "feature_names_in_", None)
+    return X if names is None else pd.DataFrame(X, columns=names)
 
 
 def _build_estimator(record: dict, nets: list, arrays: dict) -> BCDRegressor:
