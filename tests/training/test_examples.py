@@ -1,4 +1,4 @@
-"""The subclassing examples in examples/extending.py work as documented."""
+"""The subclassing examples in examples/plot_extending.py work as documented."""
 
 import importlib.util
 from pathlib import Path
@@ -10,7 +10,7 @@ import bcdnet as bn
 from bcdnet.testing import check_grad
 
 spec = importlib.util.spec_from_file_location(
-    "extending", Path(__file__).resolve().parents[2] / "examples" / "extending.py")
+    "extending", Path(__file__).resolve().parents[2] / "examples" / "plot_extending.py")
 extending = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(extending)
 
