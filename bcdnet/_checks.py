@@ -50,9 +50,15 @@ def _elementwise(name, expected, computed, tol, where=None, k=5) -> CheckReport:
     return CheckReport(name, float(error.max(initial=0.0)), tol, worst)
 
 
+class _ContractReport(CheckReport):
+    """A yes/no check of the calling contract: error 0 (kept) or 1 (broken), no coordinates."""
+
+    def __str__(self) -> str:
+        return f"{self.name}: {'ok' if self.passed else 'FAILED'}"
+
+
 def _contract(name, ok: bool, what: str) -> CheckReport:
-    """A yes/no check of the calling contract, as a report (error 0 or 1)."""
-    return CheckReport(f"{name}: {what}", 0.0 if ok else 1.0, 0.0)
+    return _ContractReport(f"{name}: {what}", 0.0 if ok else 1.0, 0.0)
 
 
 def _out_reports(name, call, reference, template) -> list:
