@@ -74,7 +74,7 @@ def _exists(name: str, cited_in: Path) -> bool:
 def test_cites_nothing_outside_the_repository(path):
     text = path.read_text(encoding="utf-8")
     outside = [m.group(0) for m in OUTSIDE.finditer(text)]
-    assert not outside, f"{path.relative_to(ROOT)} cites documents outside the repository: {outside}"
+    assert not outside, f"{path.relative_to(ROOT)} cites notes outside the repository: {outside}"
     missing = sorted({name for name in FILE_NAME.findall(_prose(path))
                       if not _exists(name, path)})
     assert not missing, f"{path.relative_to(ROOT)} cites files that are not here: {missing}"
