@@ -20,7 +20,8 @@ failed with its worst coordinates; on success it returns the list of
    the gradient of the component's block with the layers below frozen.
 
 Points near a kink (ReLU at 0) make any finite difference wrong, so the elementwise points
-keep :math:`|z| \ge 0.1` unless you pass your own.
+keep :math:`|z| \ge 0.1` unless you pass your own.  Everything runs on NumPy in float64 (and
+float32 for the dtype checks), whatever the default backend: these are checks of the maths.
 """
 
 from __future__ import annotations
@@ -199,7 +200,7 @@ def check_activation(activation, z=None, *, tol: float = 1e-6, seed: int = 0) ->
         a.dtype == np.float32 for a in (act.f(z32), act.df(z32), act.d2f(z32))),
         "keep float32 as float32"))
     reports.append(_contract("f, df, d2f", np.array_equal(z, z_before), "leave z unchanged"))
-    net = Network.mlp([3, 5, 4, 2], activation=act, seed=seed)
+    net = Network.mlp([3, 5, 4, 2], activation=act, seed=seed, backend="numpy")
     reports += _network_reports(net, *_data(rng, 3, 2), rng)
     return _raise_if_any_failed(f"activation {act!r}", reports)
 
@@ -243,7 +244,8 @@ def check_layer(layer: Layer, *, seed: int = 0) -> list:
     rng = np.random.default_rng(seed)
     reports = []
     for dtype in (np.float64, np.float32):
-        alone = Network([copy.deepcopy(layer)], dtype=dtype).initialize(seed).layers[0]
+        alone = Network([copy.deepcopy(layer)], dtype=dtype, backend="numpy")
+        alone = alone.initialize(seed).layers[0]
         A_prev = rng.standard_normal((7, layer.n_in)).astype(dtype)
         cache = Cache()
         A = alone.forward(A_prev, cache)
@@ -255,8 +257,8 @@ def check_layer(layer: Layer, *, seed: int = 0) -> list:
             _contract("backward", dA_prev.shape == A_prev.shape and dA_prev.dtype == dtype,
                       f"returns shape (n_samples, n_in) in {name}"),
         ]
-    net = Network([Dense(3, layer.n_in), copy.deepcopy(layer), Dense(layer.n_out, 2,
-                                                                      "identity")])
+    net = Network([Dense(3, layer.n_in), copy.deepcopy(layer),
+                   Dense(layer.n_out, 2, "identity")], backend="numpy")
     net.initialize(seed)
     reports += _network_reports(net, *_data(rng, 3, 2), rng)
     return _raise_if_any_failed(f"layer {layer!r}", reports)
@@ -331,7 +333,7 @@ def check_loss(loss: Loss, Y=None, *, seed: int = 0) -> list:
         _contract("grad", np.shape(loss.grad(P, Y)) == P.shape, "keeps the shape of P"),
         _contract("value, grad, hvp", np.array_equal(P, P_before), "leave P unchanged"),
     ]
-    net = Network.mlp([3, 4, Y.shape[1]], loss=loss, seed=seed)
+    net = Network.mlp([3, 4, Y.shape[1]], loss=loss, seed=seed, backend="numpy")
     X = rng.standard_normal((Y.shape[0], 3))
     reports += _network_reports(net, X, Y, rng)
     return _raise_if_any_failed(f"loss {loss!r}", reports)

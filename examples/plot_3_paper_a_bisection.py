@@ -47,11 +47,11 @@ start = bn.Network.mlp(sizes, activation="tanh", init="orthogonal", seed=0)
 
 runs = {
     "backpropagation": bn.Trainer(
-        bn.optim.LBFGS(max_iter=20), bn.selection.AllLayers(), max_iter=15,
+        bn.optim.LBFGS(max_iter=20), bn.selection.AllLayers(), max_iter=12,
         keep_state=True, tol=0, sensitivity_tol=None, progress=False),
     "bisection BCD": bn.Trainer(
         bn.optim.LBFGS(max_iter=15), bn.selection.Bisection(order=1, explore=0.1),
-        max_iter=100, tol=0, sensitivity_tol=None, seed=0, progress=False),
+        max_iter=80, tol=0, sensitivity_tol=None, seed=0, progress=False),
 }
 histories, nets = {}, {}
 for name, trainer in runs.items():

@@ -45,7 +45,7 @@ print(start, "-> shell of", int(np.ceil(1.1 * start.n_params)), "rows")
 
 
 def bcd(selector, icrs_init=0):
-    return bn.Trainer(bn.optim.LBFGS(max_iter=20), selector, max_iter=30, batch_shell=True,
+    return bn.Trainer(bn.optim.LBFGS(max_iter=20), selector, max_iter=25, batch_shell=True,
                       icrs_init=icrs_init, tol=0, sensitivity_tol=None, seed=0,
                       progress=False)
 
@@ -78,7 +78,7 @@ fig = plotting.selection_map(histories, 4, "CCPP: layer trained at each iteratio
 # no gradient; as an initialiser it spends a fixed budget of loss evaluations before BCD
 # starts.  Our rules are a reconstruction (the design page says which parts are ours).
 net = start.copy()
-result = bcd(bn.selection.MostSensitive(epsilon=0.1), icrs_init=1000).fit(net, Xtr, Ytr)
+result = bcd(bn.selection.MostSensitive(epsilon=0.1), icrs_init=500).fit(net, Xtr, Ytr)
 print(f"BCD-ICRS        train MSE {result.train_loss:.4f}, test R² {test_r2(net):.4f}")
 icrs = {"BCD": histories["most_sensitive"], "BCD-ICRS": result.history}
 fig = plotting.convergence(icrs, "CCPP: most-sensitive BCD with and without ICRS first")
