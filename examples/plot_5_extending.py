@@ -299,5 +299,5 @@ print(result.history[["iteration", "block", "train_loss"]].tail())
 fig, ax = plt.subplots(figsize=(5, 3.5))
 ax.semilogy(result.history["iteration"], result.history["train_loss"], "o-", ms=3)
 ax.set(xlabel="BCD iteration", ylabel="log-cosh loss",
-       title="Custom layer, activation, loss, optimizer and selector")
+       title="All five new components, trained together")
 fig.tight_layout()
