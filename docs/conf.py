@@ -31,9 +31,7 @@ extensions = [
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py",
-                    "auto_examples/*.zip", "auto_examples/*.json", "auto_examples/*.md5",
-                    "auto_examples/*.codeobj.json"]
+exclude_patterns = ["_build"]
 
 autosummary_generate = True
 autodoc_default_options = {"members": True, "show-inheritance": True}
