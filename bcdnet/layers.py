@@ -5,7 +5,7 @@ computes nothing about what to propagate (that is :mod:`bcdnet.passes`).  Everyt
 stores for later (pre-activations, outputs, deltas, buffers) lives in a :class:`Cache` per
 layer and per data size, so repeated evaluations reuse memory instead of allocating.
 
-Dense layer :math:`l` with samples as rows (DESIGN §3):
+Dense layer :math:`l` with samples as rows (docs/design.rst, section Conventions):
 
 .. math::
 

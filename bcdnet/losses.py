@@ -71,7 +71,7 @@ class MSE(Loss):
         \nabla^2_{\hat y_n} E = c\, w_n I, \qquad c = \frac{2}{m \sum_n w_n}.
 
     Without weights this is :math:`E = \frac{1}{N m} \sum_n \lVert r_n \rVert^2`, the mean over
-    samples and outputs (DESIGN §3).  Weights are normalised by their sum, so scaling all
+    samples and outputs (docs/design.rst).  Weights are normalised by their sum, so scaling all
     weights leaves :math:`E` unchanged and integer weights equal repeated rows.
     """
 

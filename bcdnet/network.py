@@ -9,7 +9,7 @@ r"""The Network: a stack of layers over one flat parameter vector and one flat s
     f, s = net.scales_grad(X, Y)        # dE/dα: the neuron sensitivities
     obj = net.block_objective(k, X, Y)  # block k on (X, Y) with a frozen, cached prefix
 
-Layout (DESIGN §3): ``params`` is one contiguous 1-D array; layer ``l``'s ``W`` (C order,
+Layout (docs/design.rst): ``params`` is one contiguous 1-D array; layer ``l``'s ``W`` (C order,
 shape ``(fan_in, fan_out)``) and then ``b`` are views into it, in layer order.  ``scales``
 holds one :math:`\alpha` per neuron, layer by layer, the output layer included; α is not
 trained and has its own gradient.  ``blocks[k]`` is a named slice of ``params`` (one block
@@ -248,7 +248,7 @@ class Network:
         return check_matrix(X, name, self.n_inputs, self.dtype, self.xp)
 
     def _check_data(self, X, Y, sample_weight=None):
-        """The data moved to the network's namespace and dtype, checked (DESIGN §10)."""
+        """The data moved to the network's namespace and dtype, checked (docs/design.rst)."""
         X = self._check_X(X)
         Y = check_targets(Y, "Y", X.shape[0], self.n_outputs, self.dtype, self.xp)
         return X, Y, check_sample_weight(sample_weight, X.shape[0], self.dtype, self.xp)

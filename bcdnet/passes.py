@@ -3,7 +3,7 @@ r"""The passes over a stack of layers: forward, backward, and the two R-passes.
 These functions decide *what* to propagate; the layers (:mod:`bcdnet.layers`) know *how*.
 Every pass runs over the layers ``start, start + 1, ..., L`` only: when the layers below
 ``start`` are frozen, their output is computed once and fed in as ``A_in`` (the frozen
-prefix of DESIGN §3), so neither the forward nor the backward pass ever touches them.
+prefix in docs/design.rst), so neither the forward nor the backward pass ever touches them.
 
 Gradients are written into caller-provided views (``grads[i]`` for layer ``i``, None to
 skip that layer's weight gradient), so a block gradient costs no weight-gradient products

@@ -24,7 +24,7 @@ rule, and says so in ``record["explored_uniform"]``.  A greedy rule such as "mos
 sensitive" carries no convergence guarantee of its own (a small sensitivity does not imply
 a small block gradient), and can lock onto one layer.  Mixing gives every block probability
 at least :math:`\varepsilon / L` at every iteration, which restores the expected-descent
-argument of random block coordinate descent (Nesterov 2012; algorithms.md §6.2).
+argument of random block coordinate descent (Nesterov 2012; docs/design.rst, Selection).
 
 Randomness comes only from the ``rng`` the caller (the Trainer) passes, and a selector
 draws from it only when it has something random to decide, so a run repeats exactly from
@@ -214,7 +214,7 @@ class MostSensitive(_Scored):
 
 
 class Bisection(_Scored):
-    """Paper A's binary tree over the layers, with random exploration (algorithms.md §1.4).
+    """Paper A's binary tree over the layers, with random exploration (docs/design.rst, Selection).
 
     Starting from all layers ``[lo, hi] = [0, L-1]``, split at ``mid = (lo + hi) // 2``
     into ``A = [lo, mid]`` and ``B = [mid+1, hi]``, score both halves, and follow the

@@ -1,7 +1,7 @@
 r"""Neuron sensitivities :math:`\partial E / \partial \alpha` and the layer scores built on them.
 
 Every neuron :math:`j` of layer :math:`l` multiplies its output by a scaling factor
-:math:`\alpha_{l,j}` (ones unless changed; DESIGN §3),
+:math:`\alpha_{l,j}` (ones unless changed; docs/design.rst, Conventions),
 :math:`A_l = H_l \operatorname{diag}(\alpha_l)`.
 Its *sensitivity* is the derivative of the loss in that factor,
 
@@ -12,7 +12,7 @@ Its *sensitivity* is the derivative of the loss in that factor,
     \qquad \delta a_l = \frac{\partial E}{\partial a_l},
 
 so one forward and one backward pass give all of them (``method="ad"``).  At
-:math:`\alpha = 1`, *Identity 1* (algorithms.md §1.2) says the same number is the projection
+:math:`\alpha = 1`, *Identity 1* (docs/design.rst) says the same number is the projection
 of the outgoing weights on their gradient,
 :math:`s_{l,j} = \langle W_{l+1}[j, :], \nabla_{W_{l+1}} E[j, :] \rangle`: the directional
 derivative of :math:`E` along a rescaling of the neuron's fan-out.  This is the gate of
@@ -26,7 +26,7 @@ The independent check of Paper A is the central difference (``method="fd"``)
 two forward passes per neuron, each starting at layer :math:`l` from the cached output of
 the layers below (which the perturbation does not change).
 
-**Group scores** (algorithms.md §1.3).  For a contiguous group :math:`G` of layers with
+**Group scores** (docs/design.rst).  For a contiguous group :math:`G` of layers with
 :math:`|G|` neurons let :math:`g = g_G` be the sensitivities restricted to it.
 
 * First order, the mean squared neuron sensitivity:

@@ -1,12 +1,25 @@
 r"""Derivative checkers: compare hand-written derivatives with finite differences.
 
-Use them on anything you write yourself (a new Activation, a new Layer, a new Loss):
+Use them on anything you write yourself; ``check_activation``, ``check_layer`` and
+``check_loss`` run every check a new Activation, Layer or Loss needs in one call:
 
 .. code-block:: python
 
-    from bcdnet.testing import check_grad, check_hvp
-    report = check_grad(lambda p: net_loss_and_grad(p), net.params.copy())
-    report.raise_if_failed()
+    import numpy as np
+    import bcdnet as bn
+    from bcdnet.testing import check_activation, check_grad
+
+    check_activation("tanh")                   # raises AssertionError on any failure
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(20, 3)), rng.normal(size=(20, 1))
+    net = bn.Network.mlp([3, 5, 1], seed=0)
+
+    def loss_and_grad(p):
+        net.params = p
+        return net.loss_grad(X, Y)
+
+    check_grad(loss_and_grad, net.params.copy()).raise_if_failed()
 
 **Gradient.**  Each coordinate :math:`i` of :math:`\nabla f(x)` is compared with the
 central difference
@@ -230,3 +243,6 @@ def check_hvp(grad, hvp, x, v=None, u=None, eps: float = 1e-5, tol: float = 1e-6
     report = CheckReport(name, _relative_error(fd, Hv, floor), tol, _worst(fd, Hv))
     report.extra["symmetry"] = (symmetry, symmetry_tol)
     return report
+
+from ._checks import check_activation, check_layer, check_loss  # noqa: E402  (one call each)
+__all__ += ["check_activation", "check_layer", "check_loss"]

@@ -1,6 +1,6 @@
 r"""The Trainer: block coordinate descent over layers, guided by sensitivities.
 
-One BCD iteration (DESIGN §6, Papers A and B):
+One BCD iteration (Papers A and B; docs/design.rst, section The Trainer):
 
 1. take the data of this iteration (all training rows, or the next *batch shell*: a subset of
    :math:`\lceil 1.1\,|\theta| \rceil` rows, so each block subproblem stays over-determined);

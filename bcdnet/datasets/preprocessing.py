@@ -104,7 +104,7 @@ class Standardizer:
 
         Parameters
         ----------
-        X : ndarray or DataFrame of shape (n_samples, n_features_in_)
+        X : ndarray or DataFrame of shape (n_samples, ``n_features_in_``)
         """
         values = self._check(X, "X")
         Z = check_no_overflow(self._standardise(values), values, "X", "(X - mean_) / scale_")
@@ -115,7 +115,7 @@ class Standardizer:
 
         Parameters
         ----------
-        Z : ndarray or DataFrame of shape (n_samples, n_features_in_)
+        Z : ndarray or DataFrame of shape (n_samples, ``n_features_in_``)
         """
         values = self._check(Z, "Z")
         X = check_no_overflow(self._unstandardise(values), values, "Z", "Z * scale_ + mean_")

@@ -1,19 +1,19 @@
-"""Optimizers on flat parameter vectors, one interface for all (DESIGN §5).
+"""Optimizers on flat parameter vectors, one interface for all (docs/design.rst, Optimizers).
 
 >>> from bcdnet.optim import LBFGS
 >>> res = LBFGS(max_iter=100).minimize(lambda x: (float(x @ x), 2 * x), [1.0, -2.0])
 >>> res.success, res.status.name
 (True, 'GTOL')
 
-=================  ======================  ==================================================
-name               class                   method
-=================  ======================  ==================================================
-``"gd"``           :class:`GD`             gradient descent, step clipped to a trust radius
-``"adam"``         :class:`Adam`           Kingma & Ba (2015), Algorithm 1
-``"lbfgs"``        :class:`LBFGS`          L-BFGS, strong-Wolfe line search
+=================  ========================  ==================================================
+name               class                     method
+=================  ========================  ==================================================
+``"gd"``           :class:`GD`               gradient descent, step clipped to a trust radius
+``"adam"``         :class:`Adam`             Kingma & Ba (2015), Algorithm 1
+``"lbfgs"``        :class:`LBFGS`            L-BFGS, strong-Wolfe line search
 ``"bb"``           :class:`BarzilaiBorwein`  BB steps, non-monotone (GLL) line search
-``"icrs"``         :class:`ICRS`           derivative-free controlled random search
-=================  ======================  ==================================================
+``"icrs"``         :class:`ICRS`             derivative-free controlled random search
+=================  ========================  ==================================================
 """
 
 from .._validation import check_choice

@@ -36,7 +36,7 @@ class Adam(SteppingOptimizer):
 
     The state is :math:`(m, v, t)`.  It persists across calls, so a block revisited by block
     coordinate descent resumes with its own moments and its own step counter (a block seen
-    for the first time gets the bias-correction warm-up; ``../research/algorithms.md``
+    for the first time gets the bias-correction warm-up; docs/design.rst, section Optimizers
     §4.3).  With ``batches`` each step uses one mini-batch gradient (see
     :class:`~bcdnet.optim.base.SteppingOptimizer`).
 

@@ -79,7 +79,7 @@ class BarzilaiBorwein(Optimizer):
     lambda_min, lambda_max : float, default 1e-10, 1e4
         Safeguards on :math:`\lambda`.  ``spg`` uses 1e-30 and 1e30; the finite upper bound
         keeps the step after a negative-curvature pair sane on network losses (our choice,
-        ``../research/algorithms.md`` §4.2).
+        docs/design.rst, section Optimizers).
     max_iter : int, default 1500
         Iterations per call (``spg``'s ``maxit``).
     gtol : float, default 1e-5

@@ -24,7 +24,7 @@ class ICRS(Optimizer):
         The primary papers, Goulcher & Casares Long (1978), "The solution of steady-state
         chemical engineering optimisation problems using a random-search algorithm",
         Comput. Chem. Eng. 2:33–36, and Li et al. (2016, ICRS-Filter), could not be
-        retrieved.  What follows is our reconstruction (``../research/algorithms.md`` §5):
+        retrieved.  What follows is our reconstruction (docs/design.rst, section ICRS):
         the adaptive-random-search template of that line of work (Gaussian trial points
         around the incumbent, a per-variable spread contracted after repeated failures), with
         defaults from implementations that were retrieved (Luus–Jaakola; K. Polyakov's

@@ -61,7 +61,7 @@ class LBFGS(Optimizer):
     taken, so two calls of k and j iterations follow the same path as one of k + j, apart
     from the extra evaluation at the start of the second call.  When block coordinate
     descent moves to another block the pairs describe another Hessian: give each block its
-    own ``clone()`` or ``reset()`` (``../research/algorithms.md`` §4.1).
+    own ``clone()`` or ``reset()`` (docs/design.rst, section Optimizers).
 
     References: J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., Springer
     2006, ch. 6–7 (Algorithm 7.4, eq. 7.20) and §3.5 (line search); J. J. Moré and

@@ -1,4 +1,4 @@
-"""Identity 1 (algorithms.md §1.2): s_{l,j} = <W_{l+1}[j, :], (∂E/∂W_{l+1})[j, :]> at α = 1.
+"""Identity 1 (docs/design.rst): s_{l,j} = <W_{l+1}[j, :], (∂E/∂W_{l+1})[j, :]> at α = 1.
 
 In our (fan_in, fan_out) layout the outgoing weights of neuron j of layer l are row j of
 W_{l+1}.  The identity follows from ∂E/∂W_{l+1} = A_lᵀ δZ_{l+1} and A_l = H_l at α = 1, so it

@@ -46,7 +46,7 @@ def test_corners_of_the_input_box_match_the_closed_form():
 
 
 def test_published_anchor_values():
-    # k(350 K) = 0.99993 1/min (algorithms.md §7), and the ranges of C_A and P on the grid.
+    # k(350 K) = 0.99993 1/min (docs/design.rst, Data), and the ranges of C_A and P on the grid.
     assert math.isclose(7.2e10 * math.exp(-8750 / 350), 0.99993, rel_tol=1e-5)
     data = make_cstr(n_samples=81)   # 3 per axis: the centre is the benchmark's nominal point
     centre = data.X.to_numpy().tolist().index([100.0, 100.0, 350.0, 1.0])

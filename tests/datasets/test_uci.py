@@ -35,7 +35,7 @@ def test_ccpp_has_9568_rows_four_inputs_and_the_target(data_dir):
     assert data.X.shape == (9568, 4) and data.y.shape == (9568, 1)
     assert data.feature_names == ["AT [°C]", "V [cm Hg]", "AP [mbar]", "RH [%]"]
     assert data.target_names == ["PE [MW]"]
-    # Ranges published for the dataset (algorithms.md §8).
+    # Ranges published for the dataset (UCI's description of the dataset).
     frame = pd.concat([data.X, data.y], axis=1)
     np.testing.assert_allclose(frame.min(), [1.81, 25.36, 992.89, 25.56, 420.26])
     np.testing.assert_allclose(frame.max(), [37.11, 81.56, 1033.30, 100.16, 495.76])

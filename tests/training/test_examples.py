@@ -1,4 +1,7 @@
-"""The subclassing examples in examples/extending.py work as documented."""
+"""The subclassing examples in examples/plot_5_extending.py work as documented.
+
+Importing the example runs it: every component passes its bcdnet.testing check there.
+"""
 
 import importlib.util
 from pathlib import Path
@@ -7,10 +10,10 @@ import numpy as np
 import pytest
 
 import bcdnet as bn
-from bcdnet.testing import check_grad
+from bcdnet.testing import check_grad, check_layer, check_loss
 
 spec = importlib.util.spec_from_file_location(
-    "extending", Path(__file__).resolve().parents[2] / "examples" / "extending.py")
+    "extending", Path(__file__).resolve().parents[2] / "examples" / "plot_5_extending.py")
 extending = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(extending)
 
@@ -62,3 +65,11 @@ def test_largest_gradient_norm_selector_picks_the_argmax():
     assert sel.first == sel.last == int(np.argmax(norms))
     result = bn.Trainer("lbfgs", extending.LargestGradientNorm(), max_iter=5).fit(net, X, Y)
     assert result.n_iter == 5
+
+
+def test_diagonal_layer_and_log_cosh_loss_pass_their_checks():
+    assert all(r.passed for r in check_layer(extending.Diagonal(4, activation="tanh")))
+    assert all(r.passed for r in check_loss(extending.LogCosh()))
+    P, Y = np.array([[0.0, 30.0]]), np.zeros((1, 2))
+    # log cosh r ~ |r| - log 2 far from 0: no overflow at r = 30
+    assert extending.LogCosh().value(P, Y) == pytest.approx((np.log(np.cosh(30.0))) / 2)
