@@ -176,13 +176,14 @@ class BCDRun:
 
     def _sensitivity(self, Xd, Yd, wd, rows):
         """This iteration's sensitivities: free after a whole-network visit (Identity 1),
-        else one backward pass when the selector reads them (else a layer count only)."""
+        else one backward pass when the selector or the sensitivity tolerance reads them
+        (else a layer count only)."""
         free, self.free_gradient = self.free_gradient, None
         if free is not None and rows is None:
             sens = sensitivity_from_gradient(self.net, Xd, Yd, wd, *free)
             if sens is not None:
                 return sens
-        if self.t.selector.needs_sensitivity:
+        if self.t.selector.needs_sensitivity or self.t.sensitivity_tol is not None:
             return sensitivity(self.net, Xd, Yd, wd)
         return _LayerCount(len(self.net.layers))
 

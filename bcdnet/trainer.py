@@ -114,9 +114,12 @@ class Trainer:
         Loss tolerance: stop when the training loss fell by less than this fraction over the
         last ``n_blocks`` iterations.  0 disables it.
     sensitivity_tol : float, "auto" or None, default "auto"
-        Stop when every :math:`|s| <` this; "auto" is 10 × the optimizer's ``gtol`` (if any).
-        Tested on full data whenever the selector computes sensitivities (selectors that do
-        not use them save that backward pass; their runs end by the other rules).
+        Stop when every :math:`|s| <` this; "auto" is 10 × the optimizer's ``gtol`` (if any),
+        Paper B's "sensitivity tolerance adjusted to 10 times the projected gradient
+        tolerance".  Tested in every mode: on all rows (in batch-shell mode the shell's
+        sensitivities trigger the test and all rows confirm it), at the cost of one backward
+        pass per iteration, which is free after a whole-network visit (Identity 1).  None
+        switches it off (and saves that pass for selectors that do not read scores).
     patience : int, optional
         Stop after this many iterations without a better validation loss.
     restore_best : bool, default True
