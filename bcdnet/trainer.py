@@ -13,7 +13,11 @@ One BCD iteration (DESIGN §6, Papers A and B):
 5. record a row of history and test the stopping rules.
 
 End-to-end backpropagation is the same loop with :class:`~bcdnet.selection.AllLayers`, so
-comparisons run through one code path from one starting point.
+comparisons run through one code path from one starting point; the hybrid schedules of
+:mod:`bcdnet.hybrid` mix both kinds of visit, and :mod:`bcdnet.coarse_to_fine` trains
+whole halves.  Names: Paper B's "Batch Shell" (layer-wise training of the most sensitive
+layer) is ``selector="most_sensitive"`` here, and its "BCD" (mini-batching the data) is
+``batch_shell=True`` or ``batch_size`` (the table in :mod:`bcdnet.hybrid`).
 
 Stopping rules, each reported in ``TrainResult.stop_reason``: the iteration budget; the loss
 tolerance (relative decrease of the training loss over the last ``n_blocks`` iterations below
