@@ -32,7 +32,7 @@ EXPECTED_PNGS = {
     "timings": ["timings_ccpp.png", "timings_steel.png"],
 }
 PAPER_BENCHMARKS = [n for n in BENCHMARKS
-                    if n not in ("core", "optim", "regressor", "backend", "summary")]
+                    if n not in ("core", "optim", "regressor", "backend", "summary", "hybrid")]
 
 
 @pytest.fixture(scope="module")
