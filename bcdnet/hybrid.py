@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_int, check_positive
-from .selection import SELECTORS, Selection, _Scored
+from .selection import SELECTORS, Selection, Selector, _Scored
 
 __all__ = ["PaperBHybrid", "AdaptiveHybrid", "visit_cost"]
 
@@ -137,10 +137,13 @@ class AdaptiveHybrid(_Scored):
     was stale.  The run starts with a whole-network step (its gradient makes the next
     sensitivities free, Identity 1), then measures one layer step.
 
-    A layer step goes to the layer with the highest predicted gain per cost,
-    :math:`S(l) / (L - l)` (``cost_aware=True``): a late layer's visit only runs the layers
-    above the frozen prefix, so it is cheap.  ``cost_aware=False`` takes the plain most
-    sensitive layer.
+    A layer step goes to the layer that ``layers`` selects (for example the bisection tree,
+    :class:`~bcdnet.selection.Bisection`); by default to the layer with the highest
+    predicted gain per cost, :math:`S(l) / (L - l)` (``cost_aware=True``): a late layer's
+    visit only runs the layers above the frozen prefix, so it is cheap.
+    ``cost_aware=False`` takes the plain most sensitive layer.  Layer steps differ with the
+    layer chosen, so their rate is pooled over the last ``window`` layer steps (total gain
+    over total cost); whole-network steps use their latest visit.
 
     Everything is counted, nothing timed: the same seed gives the same history bit for bit.
 
@@ -149,6 +152,10 @@ class AdaptiveHybrid(_Scored):
     switch_ratio : float, default 1.0
         Switch when the current kind's rate < ``switch_ratio`` × the other kind's.
     cost_aware : bool, default True
+    layers : Selector, optional
+        Chooses the layer of a layer step (a copy is used); default: the rule above.
+    window : int, default 1
+        Layer steps pooled into the layer rate.
     order, trust_radius, epsilon, gauss_newton
         As for :class:`~bcdnet.selection.MostSensitive`.
 
@@ -157,26 +164,33 @@ class AdaptiveHybrid(_Scored):
     """
 
     name = "adaptive_hybrid"
-    _param_names = ("switch_ratio", "cost_aware", "order", "trust_radius", "epsilon",
-                    "gauss_newton")
+    _param_names = ("switch_ratio", "cost_aware", "layers", "window", "order", "trust_radius",
+                    "epsilon", "gauss_newton")
     _KINDS = ("whole", "layer")
 
-    def __init__(self, switch_ratio: float = 1.0, cost_aware: bool = True, order: int = 1,
-                 trust_radius: float | None = None, epsilon: float = 0.0,
-                 gauss_newton: bool = False):
+    def __init__(self, switch_ratio: float = 1.0, cost_aware: bool = True, layers=None,
+                 window: int = 1, order: int = 1, trust_radius: float | None = None,
+                 epsilon: float = 0.0, gauss_newton: bool = False):
         super().__init__(order, trust_radius, epsilon, gauss_newton)
         self.switch_ratio = check_positive(switch_ratio, "switch_ratio")
         if not isinstance(cost_aware, (bool, np.bool_)):
             raise TypeError(f"cost_aware must be a bool, got {type(cost_aware).__name__}")
         self.cost_aware = bool(cost_aware)
+        if layers is not None and not isinstance(layers, Selector):
+            raise TypeError(f"layers must be a Selector or None, got {type(layers).__name__}")
+        self.layers = None if layers is None else layers.clone()
+        self.window = check_int(window, "window", minimum=1)
         self.reset()
 
     def reset(self) -> None:
         self.kind = "whole"
         self.rates = [None, None]              # latest rate of [whole, layer]
+        self.layer_steps = []                  # [gain, cost] of the last `window` layer steps
         self.loss_before = None                # training loss before the current visit
         self.sensitivity_pass = True           # did this iteration pay for its sensitivities
         self.n_layers = None
+        if getattr(self, "layers", None) is not None:
+            self.layers.reset()
 
     def _select(self, sens, n_layers, iteration, rng):
         self.n_layers = n_layers
@@ -186,6 +200,10 @@ class AdaptiveHybrid(_Scored):
         record = {"rates": list(self.rates)}
         if self.kind == "whole" or n_layers == 1:
             return _whole(n_layers, record)
+        if self.layers is not None:
+            chosen = self.layers.select(sens, iteration, rng)
+            return Selection(chosen.first, chosen.last,
+                             {"kind": "layer", "layers": chosen.record, **record})
         scores = [self._score(sens, l, l) for l in range(n_layers)]
         gains = [s / (n_layers - l) for l, s in enumerate(scores)] if self.cost_aware else scores
         layer = int(np.argmax(gains))
@@ -199,6 +217,9 @@ class AdaptiveHybrid(_Scored):
                           int(row["n_rows"]), self.sensitivity_pass)
         gain = self.loss_before - float(row["train_loss"])
         self.loss_before = float(row["train_loss"])
+        if k == 1:
+            self.layer_steps = [*self.layer_steps, [gain, cost]][-self.window:]
+            gain, cost = (sum(v) for v in zip(*self.layer_steps))
         self.rates[k] = gain / cost
         other = self.rates[1 - k]
         switch = gain <= 0.0 or other is None or self.rates[k] < self.switch_ratio * other
@@ -206,12 +227,17 @@ class AdaptiveHybrid(_Scored):
 
     def _get_state(self) -> dict:
         return {"kind": self.kind, "rates": list(self.rates), "loss_before": self.loss_before,
-                "sensitivity_pass": self.sensitivity_pass, "n_layers": self.n_layers}
+                "sensitivity_pass": self.sensitivity_pass, "n_layers": self.n_layers,
+                "layer_steps": [list(v) for v in self.layer_steps],
+                "layers": None if self.layers is None else self.layers.state_dict()}
 
     def _set_state(self, state: dict) -> None:
         self.kind, self.rates = str(state["kind"]), list(state["rates"])
         self.loss_before, self.n_layers = state["loss_before"], state["n_layers"]
         self.sensitivity_pass = bool(state["sensitivity_pass"])
+        self.layer_steps = [list(v) for v in state["layer_steps"]]
+        if self.layers is not None:
+            self.layers.load_state_dict(state["layers"])
 
 
 SELECTORS[PaperBHybrid.name] = PaperBHybrid

@@ -117,3 +117,49 @@ def test_hybrids_are_registered_and_check_their_arguments():
         AdaptiveHybrid(switch_ratio=0.0)
     with pytest.raises(TypeError, match="cost_aware"):
         AdaptiveHybrid(cost_aware="yes")
+    with pytest.raises(TypeError, match="layers must be a Selector"):
+        AdaptiveHybrid(layers="bisection")
+    with pytest.raises(ValueError, match="window"):
+        AdaptiveHybrid(window=0)
+
+
+def test_adaptive_hybrid_delegates_layer_steps_and_pools_their_rate():
+    result = fit(AdaptiveHybrid(layers=bn.selection.Bisection(explore=0.5), window=3,
+                                switch_ratio=1e-12), max_iter=12, seed=1)
+    rows, kinds = steps(result)
+    layer_rows = [json.loads(s) for s, k in zip(rows["selector"], kinds) if k == "layer"]
+    assert len(layer_rows) >= 3
+    assert all(rec["layers"]["selector"] == "bisection" and rec["layers"]["path"]
+               for rec in layer_rows)
+    # the layer rate after three layer steps is their pooled gain over pooled cost
+    n_layers = len(result.net.layers)
+    loss = list(result.history["train_loss"])
+    pooled_gain = pooled_cost = 0.0
+    for i, (_, row) in enumerate(rows.iterrows()):
+        if kinds[i] == "layer" and i < 4:
+            paid = kinds[i - 1] != "whole"
+            pooled_gain += loss[i] - loss[i + 1]
+            pooled_cost += row["n_rows"] * (row["nfev"] * (n_layers - row["first"])
+                                            + row["first"] + (n_layers if paid else 0))
+    assert kinds[:4] == ["whole", "layer", "layer", "layer"]
+    rate = json.loads(rows["selector"].iloc[4])["rates"][1]
+    assert rate == pytest.approx(pooled_gain / pooled_cost, rel=1e-12)
+
+
+def test_adaptive_hybrid_with_a_layer_selector_resumes_exactly(tmp_path):
+    make = lambda: AdaptiveHybrid(layers=bn.selection.PingPong(), window=2)  # noqa: E731
+    reference = fit(make(), max_iter=10)
+
+    def interrupt(row):
+        if row["iteration"] == 6:
+            raise KeyboardInterrupt
+
+    path = tmp_path / "run.npz"
+    with pytest.raises(KeyboardInterrupt):
+        fit(make(), max_iter=10, checkpoint=path, callbacks=[interrupt])
+    X, Y = regression()
+    net = bn.Network.mlp([4, 5, 5, 5, 5, 5, 5, 2], seed=1)
+    result = bn.Trainer(LBFGS(max_iter=5), make(), max_iter=10, tol=0,
+                        sensitivity_tol=None).fit(net, X, Y, resume_from=path)
+    columns = [c for c in reference.history.columns if c not in ("cpu_s", "wall_s")]
+    assert reference.history[columns].equals(result.history[columns])
