@@ -19,7 +19,13 @@ that one slower than end-to-end still shows how much slower.  For each start the
 are 2×, 1.25× and 1.0× end-to-end's final test metric; a method's time to a target is the
 CPU at which its curve first reaches it (monitoring excluded), and its ratio is that time
 over end-to-end's own time to the same target (NaN: never reached).  Medians and the
-min–max spread over the five starts; ``--quick`` runs tiny budgets on small data.
+min–max spread over the five starts; ``--quick`` runs tiny budgets on small data.  The
+sensitivity tolerance is off here (``sensitivity_tol=None``) so that every method runs its
+whole CPU budget and its curve covers it.
+
+Full run: ``python -m benchmarks hybrid`` (one process, BLAS on one thread): 5 starts ×
+(1 + 4 × 1.5) end-to-end budgets per problem, 35 × (40 + 60 + 30 + 40) ≈ 6,000 CPU s, about
+1 h 45 min on a quiet core (plus the test-metric monitoring, excluded from the CPU counts).
 """
 
 from __future__ import annotations
