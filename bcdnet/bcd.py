@@ -26,7 +26,7 @@ from .backend import asarray
 from .checkpoint import fingerprint, resume, write_checkpoint
 from .optim import ICRS, Optimizer
 from .selection import Selection
-from .sensitivity import sensitivity
+from .sensitivity import Sensitivity, sensitivity, sensitivity_from_gradient
 
 HISTORY_COLUMNS = ["iteration", "block", "first", "last", "n_rows", "selector", "scores",
                    "train_loss", "val_loss", "grad_inf", "sensitivity_inf", "nit", "nfev",
@@ -68,6 +68,7 @@ class BCDRun:
         self.stale, self.losses, self.stop = 0, [], None
         self.last_good = net.params.copy()
         self.last_block = None
+        self.free_gradient = None     # (E, grad) after a whole-network visit: Identity 1
         self._saved = None
         trainer.selector.reset()
 
@@ -143,12 +144,9 @@ class BCDRun:
         rows = self._shell_rows() if self.shell_size is not None else None
         Xd, Yd = (self.X, self.Y) if rows is None else (self.X[rows], self.Y[rows])
         wd = self.w if (rows is None or self.w is None) else self.w[rows]
-        need_sens = t.selector.needs_sensitivity
-        sens = sensitivity(net, Xd, Yd, wd) if need_sens else None
-        s_inf = sens.max_abs() if need_sens else math.nan
-        if t.sensitivity_tol is not None and s_inf < t.sensitivity_tol and rows is None:
-            self.stop = (f"sensitivity tolerance: max |dE/dalpha| = {s_inf:.3g} < "
-                         f"{t.sensitivity_tol:.3g}")
+        sens = self._sensitivity(Xd, Yd, wd, rows)
+        s_inf = sens.max_abs() if isinstance(sens, Sensitivity) else math.nan
+        if self._below_sensitivity_tol(s_inf, rows):
             return None
         selection = t.selector.select(sens, it - 1, self.rng, n_layers=len(net.layers))
         block = self._block(selection)
@@ -160,10 +158,13 @@ class BCDRun:
             return None
         accepted = True
         if rows is None and t.batch_size is None:   # full batch: never accept a worse point
-            f_start = sens.loss if need_sens else obj.value(x0)
+            f_start = sens.loss if isinstance(sens, Sensitivity) else obj.value(x0)
             if f_new > f_start:
                 accepted, f_new = False, f_start
         obj.set(res.x if accepted else x0)
+        whole = block.first == 0 and block.last == len(net.layers) - 1
+        self.free_gradient = ((f_new, res.jac) if whole and accepted and rows is None
+                              and t.batch_size is None and res.jac is not None else None)
         train_loss = f_new if rows is None else net.loss_value(self.X, self.Y, self.w)
         self.last_good = net.params.copy()
         val_loss = net.loss_value(*self.val) if self.val is not None else math.nan
@@ -174,7 +175,36 @@ class BCDRun:
         if self.val is not None:
             self._consider(val_loss)
             self.stale = 0 if self.best_val < best_before else self.stale + 1
+        t.selector.observe(row)
         return row
+
+    def _sensitivity(self, Xd, Yd, wd, rows):
+        """This iteration's sensitivities: free after a whole-network visit (Identity 1),
+        else one backward pass when the selector or the sensitivity tolerance reads them
+        (else a layer count only)."""
+        free, self.free_gradient = self.free_gradient, None
+        if free is not None and rows is None:
+            sens = sensitivity_from_gradient(self.net, Xd, Yd, wd, *free)
+            if sens is not None:
+                return sens
+        if self.t.selector.needs_sensitivity or self.t.sensitivity_tol is not None:
+            return sensitivity(self.net, Xd, Yd, wd)
+        return None                     # the selector needs only the layer count
+
+    def _below_sensitivity_tol(self, s_inf, rows) -> bool:
+        """Paper B's stop: max |s| below the tolerance, on all rows.  In batch-shell mode the
+        shell's sensitivities only trigger the test; the full data confirm it."""
+        tol = self.t.sensitivity_tol
+        if tol is None or not s_inf < tol:
+            return False
+        where = ""
+        if rows is not None:
+            s_inf = sensitivity(self.net, self.X, self.Y, self.w).max_abs()
+            if not s_inf < tol:
+                return False
+            where = " on all rows (batch shell)"
+        self.stop = f"sensitivity tolerance: max |dE/dalpha| = {s_inf:.3g} < {tol:.3g}{where}"
+        return True
 
     def checks(self, row) -> None:
         """The stopping rules that follow a completed iteration (callbacks, patience, tol)."""
@@ -302,6 +332,7 @@ class BCDRun:
                            for k, opt in self.optimizers.items()],
             "perm": self._perm, "pos": self._pos, "rows": [dict(r) for r in self.rows],
             "last_block": None if self.last_block is None else list(self.last_block),
+            "free_gradient": None if self.free_gradient is None else list(self.free_gradient),
             "cpu": time.process_time() - self.cpu0, "wall": time.perf_counter() - self.wall0,
         }
 
@@ -326,6 +357,9 @@ class BCDRun:
         self._pos = int(state["pos"])
         self.last_block = None if state["last_block"] is None else tuple(state["last_block"])
         self.rows = [dict(r) for r in state["rows"]]
+        free = state.get("free_gradient")       # absent from checkpoints before Identity 1
+        self.free_gradient = (None if free is None
+                              else (float(free[0]), self.net.xp.asarray(free[1])))
         self.cpu0 = time.process_time() - state["cpu"]
         self.wall0 = time.perf_counter() - state["wall"]
 

@@ -143,6 +143,11 @@ class Selector(Component):
     def reset(self) -> None:
         """Forget any position, so the next ``select`` starts afresh (stateless: nothing)."""
 
+    def observe(self, row: dict) -> None:
+        """Hear what the chosen block's visit did (the Trainer's history row, a dict with
+        ``first``, ``last``, ``nfev``, ``train_loss``, ...); schedules that adapt use it,
+        the rest ignore it."""
+
     def _record_name(self) -> str:
         return self.name or type(self).__name__
 
@@ -173,11 +178,12 @@ class _Scored(Selector):
 
     needs_sensitivity = True
 
-    def __init__(self, order: int = 1, trust_radius: float = 1e-3, epsilon: float = 0.0,
-                 gauss_newton: bool = False):
+    def __init__(self, order: int = 1, trust_radius: float | None = None,
+                 epsilon: float = 0.0, gauss_newton: bool = False):
         super().__init__(epsilon)
         self.order = _check_order(order)
-        self.trust_radius = check_positive(trust_radius, "trust_radius")
+        self.trust_radius = (None if trust_radius is None
+                             else check_positive(trust_radius, "trust_radius"))
         if not isinstance(gauss_newton, (bool, np.bool_)):
             raise TypeError(f"gauss_newton must be a bool, got {type(gauss_newton).__name__}")
         self.gauss_newton = bool(gauss_newton)
@@ -195,8 +201,9 @@ class MostSensitive(_Scored):
     ----------
     order : {1, 2}, default 1
         Score order (:meth:`Sensitivity.group_score`).
-    trust_radius : float, default 1e-3
-        :math:`\\Delta` of the order-2 score.
+    trust_radius : float, optional
+        :math:`\\Delta` of the order-2 score; default
+        :data:`~bcdnet.sensitivity.SECOND_ORDER_RADIUS` (Paper A used 1e-3).
     epsilon : float, default 0.0
         ε-uniform mixing (module docstring).
     gauss_newton : bool, default False
@@ -228,7 +235,8 @@ class Bisection(_Scored):
     order : {1, 2}, default 1
     explore : float, default 0.1
         Probability in [0, 1] of following the lower-scored half, at each level.
-    trust_radius : float, default 1e-3
+    trust_radius : float, optional
+        As for :class:`MostSensitive`.
     epsilon : float, default 0.0
         ε-uniform mixing; with ``explore`` alone a layer's probability can be as low as
         :math:`\\text{explore}^{\\lceil \\log_2 L \\rceil}` (1e-5 for 0.1 and L = 20).
@@ -240,7 +248,7 @@ class Bisection(_Scored):
 
     name = "bisection"
 
-    def __init__(self, order: int = 1, explore: float = 0.1, trust_radius: float = 1e-3,
+    def __init__(self, order: int = 1, explore: float = 0.1, trust_radius: float | None = None,
                  epsilon: float = 0.0, gauss_newton: bool = False):
         super().__init__(order, trust_radius, epsilon, gauss_newton)
         self.explore = check_probability(explore, "explore")

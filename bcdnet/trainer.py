@@ -13,7 +13,11 @@ One BCD iteration (Papers A and B; docs/design.rst, section The Trainer):
 5. record a row of history and test the stopping rules.
 
 End-to-end backpropagation is the same loop with :class:`~bcdnet.selection.AllLayers`, so
-comparisons run through one code path from one starting point.
+comparisons run through one code path from one starting point; the hybrid schedules of
+:mod:`bcdnet.hybrid` mix both kinds of visit, and :mod:`bcdnet.coarse_to_fine` trains
+whole halves.  Names: Paper B's "Batch Shell" (layer-wise training of the most sensitive
+layer) is ``selector="most_sensitive"`` here, and its "BCD" (mini-batching the data) is
+``batch_shell=True`` or ``batch_size`` (the table in :mod:`bcdnet.hybrid`).
 
 Stopping rules, each reported in ``TrainResult.stop_reason``: the iteration budget; the loss
 tolerance (relative decrease of the training loss over the last ``n_blocks`` iterations below
@@ -114,9 +118,12 @@ class Trainer:
         Loss tolerance: stop when the training loss fell by less than this fraction over the
         last ``n_blocks`` iterations.  0 disables it.
     sensitivity_tol : float, "auto" or None, default "auto"
-        Stop when every :math:`|s| <` this; "auto" is 10 × the optimizer's ``gtol`` (if any).
-        Tested on full data whenever the selector computes sensitivities (selectors that do
-        not use them save that backward pass; their runs end by the other rules).
+        Stop when every :math:`|s| <` this; "auto" is 10 × the optimizer's ``gtol`` (if any),
+        Paper B's "sensitivity tolerance adjusted to 10 times the projected gradient
+        tolerance".  Tested in every mode: on all rows (in batch-shell mode the shell's
+        sensitivities trigger the test and all rows confirm it), at the cost of one backward
+        pass per iteration, which is free after a whole-network visit (Identity 1).  None
+        switches it off (and saves that pass for selectors that do not read scores).
     patience : int, optional
         Stop after this many iterations without a better validation loss.
     restore_best : bool, default True

@@ -54,6 +54,9 @@ BENCHMARKS = {
     "backend": ("benchmarks.bench_backend", "run",
                 "NumPy against CuPy (float64, float32) for loss_grad, HVP and training",
                 False),
+    "hybrid": ("benchmarks.bench_hybrid", "run",
+               "hybrid BCD (Paper B's, our adaptive one) against end-to-end L-BFGS: time to "
+               "end-to-end's test metric on CCPP, steel and the 20/50-layer CSTR", True),
     "summary": ("benchmarks.summary", "run",
                 "rebuild BENCHMARKS.md from the CSV files of the benchmarks above", False),
 }

@@ -34,11 +34,15 @@ class Adam(SteppingOptimizer):
     per coordinate.  :math:`\epsilon` is the one of Algorithm 1, added after the square
     root (not the "epsilon hat" of the paper's Section 2 that Keras uses).
 
-    The state is :math:`(m, v, t)`.  It persists across calls, so a block revisited by block
-    coordinate descent resumes with its own moments and its own step counter (a block seen
-    for the first time gets the bias-correction warm-up; docs/design.rst, section Optimizers
-    §4.3).  With ``batches`` each step uses one mini-batch gradient (see
-    :class:`~bcdnet.optim.base.SteppingOptimizer`).
+    The state is :math:`(m, v, t)`.  It persists across calls of :meth:`minimize` on the same
+    instance and is cleared by :meth:`reset`.  Inside the :class:`~bcdnet.trainer.Trainer`
+    each block has its own instance, and the Trainer *resets* it whenever block coordinate
+    descent switches to that block from another one, so a revisited block starts again
+    from :math:`m = v = 0`, :math:`t = 0` (with the bias-correction warm-up); only
+    consecutive visits of the same block (nothing else changed in between) continue the
+    moments.  ``Trainer(keep_state=True)`` keeps every block's moments and step counter
+    across switches instead (docs/design.rst, section Optimizers §4.3).  With ``batches``
+    each step uses one mini-batch gradient (see :class:`~bcdnet.optim.base.SteppingOptimizer`).
 
     Reference: D. P. Kingma and J. Ba, "Adam: A Method for Stochastic Optimization",
     ICLR 2015, arXiv:1412.6980, Algorithm 1.

@@ -34,7 +34,7 @@ EXPECTED_PNGS = {
     "paper-b-grid": ["paper-b-grid_strategies.png"],
 }
 PAPER_BENCHMARKS = [n for n in BENCHMARKS
-                    if n not in ("core", "optim", "regressor", "backend", "summary")]
+                    if n not in ("core", "optim", "regressor", "backend", "summary", "hybrid")]
 
 
 @pytest.fixture(scope="module")

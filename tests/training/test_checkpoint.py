@@ -74,7 +74,7 @@ def test_interrupt_and_resume_equals_an_uninterrupted_run(tmp_path, name, interr
 def test_periodic_checkpoints_and_refusals(tmp_path):
     X, Y, _ = data(1)
     path = tmp_path / "ck.npz"
-    bn.Trainer("lbfgs", "forward", max_iter=7, tol=0, checkpoint=path,
+    bn.Trainer("lbfgs", "forward", max_iter=7, tol=0, sensitivity_tol=None, checkpoint=path,
                checkpoint_every=3).fit(bn.Network.mlp([3, 4, 2], seed=0), X, Y)
     assert read_checkpoint(path)["iteration"] == 7            # the final state is written too
     with pytest.raises(ValueError, match="fingerprint.architecture"):

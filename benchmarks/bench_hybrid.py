@@ -1,0 +1,277 @@
+"""Hybrid BCD against end-to-end L-BFGS: test metric against CPU seconds, time to targets.
+
+Four problems: UCI CCPP and steel (``n_in``-10-10-10-1 tanh, Glorot starts, metric
+1 − test R²), and Paper A's CSTR with 20 and 50 hidden layers of 5 (orthogonal starts, test
+MSE on standardised targets).  One split per problem (seed 0), five starts (network seeds
+0..4).  Methods, all L-BFGS:
+
+- **end-to-end**: ``AllLayers``, one continuous L-BFGS run (memory kept), the reference;
+- **end-to-end, perturbed**: the same from the start + 1e-6 N(0, 1): the *noise floor*,
+  how far a run that should be identical drifts;
+- **best pure BCD**: most-sensitive layer (Paper B's best, CCPP and steel) or first-order
+  bisection (Paper A's, the CSTR);
+- **Paper B hybrid**: :class:`bcdnet.hybrid.PaperBHybrid` (whole network, then the most
+  sensitive layer, alternating);
+- **adaptive hybrid (ours)**: :class:`bcdnet.hybrid.AdaptiveHybrid`.
+
+End-to-end runs for a CPU budget; every other method for ``OVERTIME`` × that budget, so
+that one slower than end-to-end still shows how much slower.  For each start the targets
+are 2×, 1.25× and 1.0× end-to-end's final test metric; a method's time to a target is the
+CPU at which its curve first reaches it (monitoring excluded), and its ratio is that time
+over end-to-end's own time to the same target (NaN: never reached).  Medians and the
+min–max spread over the five starts; ``--quick`` runs tiny budgets on small data.  The
+sensitivity tolerance is off here (``sensitivity_tol=None``) so that every method runs its
+whole CPU budget and its curve covers it.
+
+Full run: ``python -m benchmarks hybrid`` (one process, BLAS on one thread): 5 starts ×
+(1 + 4 × 1.5) end-to-end budgets per problem, 35 × (40 + 60 + 30 + 40) ≈ 6,000 CPU s, about
+1 h 45 min on a quiet core (plus the test-metric monitoring, excluded from the CPU counts).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import bcdnet as bn
+from bcdnet.hybrid import AdaptiveHybrid, PaperBHybrid
+from bcdnet.metrics import mean_squared_error, r2_score
+from benchmarks import _common as C
+
+NAME = "hybrid"
+FACTORS = (2.0, 1.25, 1.0)
+OVERTIME = 1.5
+PERTURBATION = 1e-6
+METHODS = ("end-to-end", "end-to-end, perturbed", "best pure BCD", "Paper B hybrid",
+           "adaptive hybrid (ours)")
+#: problem -> (dataset, hidden sizes, init, metric name, end-to-end CPU budget [s],
+#:             end-to-end L-BFGS memory, best pure BCD selector)
+PROBLEMS = {
+    "CCPP": ("ccpp", [10, 10, 10], "glorot", "1 - test R2", 40.0, 10, "most_sensitive"),
+    "steel": ("steel", [10, 10, 10], "glorot", "1 - test R2", 60.0, 10, "most_sensitive"),
+    "CSTR 20 layers": ("cstr", [5] * 20, "orthogonal", "test MSE", 30.0, 10, "bisection"),
+    "CSTR 50 layers": ("cstr", [5] * 50, "orthogonal", "test MSE", 40.0, 100, "bisection"),
+}
+QUICK = {"starts": 2, "rows": 400, "budget": 0.1, "depth": {"cstr": 6}}
+FULL = {"starts": 5, "rows": None, "budget": None, "depth": {}}
+INNER = 20                      # L-BFGS iterations per visit (end-to-end: per history row)
+
+
+def _trainer(method: str, memory: int, best: str) -> bn.Trainer:
+    lbfgs = bn.optim.LBFGS(max_iter=INNER, history_size=memory)
+    common = dict(max_iter=1_000_000, tol=0.0, sensitivity_tol=None, seed=0)
+    if method.startswith("end-to-end"):
+        return bn.Trainer(lbfgs, "all", keep_state=True, **common)
+    selector = {"best pure BCD": (bn.selection.Bisection(order=1, explore=0.1)
+                                  if best == "bisection" else bn.selection.MostSensitive()),
+                "Paper B hybrid": PaperBHybrid(),
+                "adaptive hybrid (ours)": AdaptiveHybrid()}[method]
+    return bn.Trainer(lbfgs, selector, **common)
+
+
+def _metric(kind: str, data: C.Split):
+    """``metric(predict)``: lower is better (1 − R² in the target's units, or MSE)."""
+    if kind == "test MSE":
+        return lambda predict: mean_squared_error(data.Yt, predict(data.Xt))
+    return lambda predict: 1.0 - r2_score(data.Yt_raw, data.unscale(predict(data.Xt)))
+
+
+def run_curve(trainer, start, data: C.Split, metric, budget: float):
+    """Train a copy of ``start`` for ``budget`` CPU seconds; return ``(curve, history)``
+    with ``curve`` a list of ``(cpu_s, metric)`` from the start on, monitoring excluded."""
+    net = start.copy()
+    spent, curve = [0.0], [(0.0, metric(net.predict))]
+    cpu0 = time.process_time()
+
+    def watch(row):
+        c0 = time.process_time()
+        curve.append((c0 - cpu0 - spent[0], metric(net.predict)))
+        spent[0] += time.process_time() - c0
+        return curve[-1][0] >= budget
+
+    trainer.callbacks, trainer.progress = [watch], False
+    result = trainer.fit(net, data.X, data.Y)
+    return curve, result.history
+
+
+def first_reach(curve, target: float) -> float:
+    """CPU seconds of the first point of ``curve`` with metric ≤ ``target`` (NaN: never)."""
+    return next((cpu for cpu, m in curve if m <= target), float("nan"))
+
+
+def _kinds(history, n_layers: int) -> str:
+    """How many whole-network and layer (or part) visits a history holds."""
+    rows = history[history["iteration"] > 0]
+    kinds = [json.loads(s).get("kind", "whole" if f == 0 and l == n_layers - 1 else "layer")
+             for s, f, l in zip(rows["selector"], rows["first"], rows["last"])]
+    return f"{kinds.count('whole')} whole / {kinds.count('layer')} layer"
+
+
+def _problem(label, spec, cfg, data_home):
+    dataset, hidden, init, kind, budget, memory, best = spec
+    data = C.split(C.load_dataset(dataset, data_home), seed=0)
+    if cfg["rows"]:
+        data.X, data.Y = data.X[:cfg["rows"]], data.Y[:cfg["rows"]]
+    hidden = [5] * cfg["depth"][dataset] if dataset in cfg["depth"] else hidden
+    budget = cfg["budget"] or budget
+    metric = _metric(kind, data)
+    sizes = [data.X.shape[1], *hidden, data.Y.shape[1]]
+    rows, curves = [], []
+    for seed in range(cfg["starts"]):
+        start = bn.Network.mlp(sizes, init=init, seed=seed)
+        perturbed = start.copy()
+        noise = np.random.default_rng(1000 + seed).normal(size=start.n_params)
+        perturbed.params = start.params + PERTURBATION * noise
+        ref_curve = None
+        for method in METHODS:
+            net0 = perturbed if method == "end-to-end, perturbed" else start
+            limit = budget if method == "end-to-end" else OVERTIME * budget
+            curve, history = run_curve(_trainer(method, memory, best), net0, data, metric,
+                                       limit)
+            if method == "end-to-end":
+                ref_curve = curve
+            final_ref = ref_curve[-1][1]
+            row = {"problem": label, "metric": kind, "method": method, "start": seed,
+                   "final_metric": curve[-1][1], "cpu_s": curve[-1][0],
+                   "visits": len(history) - 1, "steps": _kinds(history, len(sizes) - 1)}
+            for f in FACTORS:
+                t, t_ref = first_reach(curve, f * final_ref), first_reach(ref_curve,
+                                                                          f * final_ref)
+                row[f"target_{f:g}x"] = f * final_ref
+                row[f"time_{f:g}x"] = t
+                row[f"ratio_{f:g}x"] = (t / t_ref if t_ref > 0        # 0: the start met it
+                                        else 1.0 if t == 0 else float("nan"))
+            rows.append(row)
+            curves += [{"problem": label, "method": method, "start": seed, "cpu_s": c,
+                        "metric": m} for c, m in curve]
+    return rows, curves
+
+
+def summarise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Median and min–max of each method's time ratio per problem and target."""
+    out = []
+    for (problem, method), g in frame.groupby(["problem", "method"], sort=False):
+        row = {"problem": problem, "method": method}
+        for f in FACTORS:
+            r = g[f"ratio_{f:g}x"]
+            row[f"median_{f:g}x"] = float(r.median()) if r.notna().any() else float("nan")
+            row[f"spread_{f:g}x"] = (f"{r.min():.2f}–{r.max():.2f}" if r.notna().any()
+                                     else "–")
+            row[f"reached_{f:g}x"] = f"{int(r.notna().sum())}/{len(r)}"
+        row["median_final"] = float(g["final_metric"].median())
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def _plot(curves: pd.DataFrame, frame: pd.DataFrame, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    problems = list(dict.fromkeys(curves["problem"]))
+    fig, axes = plt.subplots(1, len(problems), figsize=(4.2 * len(problems), 3.6),
+                             squeeze=False)
+    colours = dict(zip(METHODS, ["k", "0.6", "tab:blue", "tab:orange", "tab:green"]))
+    for ax, problem in zip(axes[0], problems):
+        sub = curves[curves["problem"] == problem]
+        for (method, start), g in sub.groupby(["method", "start"], sort=False):
+            ax.plot(g["cpu_s"], g["metric"], color=colours[method], lw=1.0, alpha=0.7,
+                    label=method if start == 0 else None)
+        ref = frame[(frame["problem"] == problem) & (frame["method"] == "end-to-end")]
+        for f in FACTORS:
+            ax.axhline(float(ref[f"target_{f:g}x"].median()), color="r", lw=0.5, ls=":")
+        ax.set_yscale("log")
+        ax.set_title(problem)
+        ax.set_xlabel("CPU s (monitoring excluded)")
+        ax.set_ylabel(str(ref["metric"].iloc[0]))
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def report(frame, summary, quick, load, clock, plot_name) -> list[str]:
+    lines = C.header("Hybrid BCD: time to end-to-end's accuracy", NAME, quick, __doc__.split(
+        "\n\n")[0].replace("\n", " "))
+    lines += ["Targets are 2×, 1.25× and 1.0× end-to-end's final test metric from the same "
+              "start; the ratio is a method's CPU to the target over end-to-end's (< 1: "
+              "faster).  Median over starts, min–max spread, and how many starts reached "
+              "the target within "
+              f"{OVERTIME}× end-to-end's budget.  The perturbed end-to-end row is the noise "
+              "floor: a gain smaller than its spread is not a gain.", "",
+              f"![test metric against CPU seconds]({plot_name})", ""]
+    cols = {"problem": "problem", "method": "method"}
+    for f in FACTORS:
+        cols.update({f"median_{f:g}x": f"{f:g}× median", f"spread_{f:g}x": f"{f:g}× spread",
+                     f"reached_{f:g}x": f"{f:g}× reached"})
+    cols["median_final"] = "median final metric"
+    lines += ["## Time to target, relative to end-to-end", "",
+              C.md_table(summary, cols, {k: ".2f" for k in cols if k.startswith("median_")}
+                         | {"median_final": ".4g"}), ""]
+    lines += ["## Steps taken (start 0)", "",
+              C.md_table(frame[frame["start"] == 0], {"problem": "problem", "method": "method",
+                                                      "visits": "visits", "steps": "steps",
+                                                      "cpu_s": "CPU s"}), ""]
+    lines += ["## Acceptance (issue 16)", ""] + _acceptance(summary) + [""]
+    lines += [f"All numbers are in `{NAME}.csv` (one row per problem, method and start) and "
+              f"the curves in `{NAME}_curves.csv`.", ""]
+    return lines
+
+
+def _acceptance(summary) -> list[str]:
+    out = []
+    ours = summary[summary["method"] == "adaptive hybrid (ours)"]
+    noise = summary[summary["method"] == "end-to-end, perturbed"].set_index("problem")
+    for _, row in ours.iterrows():
+        p = row["problem"]
+        safe = all((row[f"median_{f:g}x"] <= 1.1) for f in FACTORS)
+        line = (f"- {p}: adaptive hybrid median ratios "
+                + ", ".join(f"{f:g}×: {C.fmt(row[f'median_{f:g}x'], '.2f')}" for f in FACTORS)
+                + f" — safe default (≤ 1.1× at every target): {'met' if safe else 'not met'}"
+                + f"; noise floor at 1.0×: {noise.loc[p, 'spread_1x']}")
+        if p == "CSTR 50 layers":
+            win = row["median_1x"] <= 0.5
+            line += f"; ≤ 0.5× at 1.0× (depth): {'met' if win else 'not met'}"
+        out.append(line)
+    return out
+
+
+def run(quick: bool = False, out_dir=C.RESULTS, data_home=None, problems=None,
+        budget=None, starts=None) -> dict:
+    """Run the benchmark: ``problems`` a subset of :data:`PROBLEMS` by label, ``budget``
+    end-to-end's CPU seconds and ``starts`` the number of starts instead of the defaults
+    (a reduced run; its report says so)."""
+    cfg = dict(QUICK if quick else FULL)
+    cfg["budget"] = budget or cfg["budget"]
+    cfg["starts"] = starts or cfg["starts"]
+    load, clock = C.load_average(), C.Clock()
+    rows, curves = [], []
+    with C.one_thread():
+        for label, spec in PROBLEMS.items():
+            if problems is None or label in problems:
+                r, c = _problem(label, spec, cfg, data_home)
+                rows += r
+                curves += c
+    frame, curves = pd.DataFrame(rows), pd.DataFrame(curves)
+    summary = summarise(frame)
+    out_dir = Path(out_dir)
+    if quick and out_dir.resolve() == Path(C.RESULTS).resolve():   # never over the results
+        out_dir = Path(tempfile.gettempdir()) / "bcdnet-benchmarks-quick"
+    plot_name = f"{NAME}_curves.png"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _plot(curves, frame, out_dir / plot_name)
+    C.write_csv(out_dir / f"{NAME}_curves.csv", curves)
+    lines = report(frame, summary, quick, load, clock, plot_name)
+    if budget or starts:
+        lines.insert(4, f"**Reduced run**: end-to-end budget {cfg['budget']} CPU s, "
+                        f"{cfg['starts']} starts (not the defaults).")
+    result = C.finish_report(NAME, quick, frame, lines, load, clock, out_dir)
+    result["summary"] = summary
+    return result

@@ -1,0 +1,46 @@
+"""``python -m benchmarks hybrid --quick``: report, CSV and curves; never over results/."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import _common as C  # noqa: E402
+from benchmarks import bench_hybrid  # noqa: E402
+from benchmarks.__main__ import BENCHMARKS  # noqa: E402
+
+
+def test_quick_run_writes_report_csv_and_plot(tmp_path, data_dir):
+    result = bench_hybrid.run(quick=True, out_dir=tmp_path, data_home=data_dir)
+    assert result["path"] == tmp_path / "hybrid.md"
+    text = result["path"].read_text(encoding="utf-8")
+    assert "quick mode" in text and "## Acceptance (issue 16)" in text and "## Machine" in text
+    assert "](hybrid_curves.png)" in text
+    assert (tmp_path / "hybrid_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    frame = pd.read_csv(tmp_path / "hybrid.csv")
+    assert set(frame["method"]) == set(bench_hybrid.METHODS)
+    assert set(frame["problem"]) == set(bench_hybrid.PROBLEMS)
+    assert frame["final_metric"].notna().all()
+    curves = pd.read_csv(tmp_path / "hybrid_curves.csv")
+    assert (curves.groupby(["problem", "method", "start"])["cpu_s"]
+            .apply(lambda c: bool(np.all(np.diff(c) >= 0)))).all()
+    assert "hybrid" in BENCHMARKS and BENCHMARKS["hybrid"][3]     # registered, needs data
+
+
+def test_quick_mode_never_writes_into_results():
+    before = {p.name: p.stat().st_mtime for p in C.RESULTS.glob("hybrid*")}
+    result = bench_hybrid.run(quick=True, problems=["CSTR 20 layers"])
+    assert C.RESULTS.resolve() not in result["path"].resolve().parents
+    assert {p.name: p.stat().st_mtime for p in C.RESULTS.glob("hybrid*")} == before
+
+
+def test_time_to_target_is_the_first_crossing():
+    curve = [(0.0, 5.0), (1.0, 3.0), (2.0, 1.0), (3.0, 2.0), (4.0, 0.5)]
+    assert bench_hybrid.first_reach(curve, 2.0) == 2.0
+    assert bench_hybrid.first_reach(curve, 0.5) == 4.0
+    assert np.isnan(bench_hybrid.first_reach(curve, 0.1))

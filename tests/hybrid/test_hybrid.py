@@ -1,0 +1,165 @@
+"""Paper B's hybrid and the adaptive hybrid (OURS): both kinds of step, the switching rule
+replayed from the history, determinism, and the cost model."""
+
+import json
+
+import numpy as np
+import pytest
+
+import bcdnet as bn
+from bcdnet.hybrid import AdaptiveHybrid, PaperBHybrid, visit_cost
+from bcdnet.optim import LBFGS
+
+
+def regression(n=300, n_in=4, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, n_in))
+    Y = np.column_stack([np.sin(X[:, 0]) * X[:, 1], np.tanh(X[:, 2] - X[:, 3])])
+    return X, Y
+
+
+def fit(selector, max_iter=30, sizes=(4, 5, 5, 5, 5, 5, 5, 2), seed=0, **kwargs):
+    X, Y = regression()
+    net = bn.Network.mlp(list(sizes), seed=1)
+    trainer = bn.Trainer(LBFGS(max_iter=5), selector, max_iter=max_iter, tol=0,
+                         sensitivity_tol=None, seed=seed, **kwargs)
+    return trainer.fit(net, X, Y)
+
+
+def steps(result):
+    rows = result.history[result.history["iteration"] > 0]
+    return rows, [json.loads(r)["kind"] for r in rows["selector"]]
+
+
+def test_paper_b_hybrid_alternates_whole_network_and_most_sensitive_layer():
+    result = fit(PaperBHybrid(layer_steps=2), max_iter=12)
+    rows, kinds = steps(result)
+    assert kinds == ["whole", "layer", "layer"] * 4
+    n_layers = len(result.net.layers)
+    for (_, row), kind in zip(rows.iterrows(), kinds):
+        if kind == "whole":
+            assert (row["first"], row["last"]) == (0, n_layers - 1)
+        else:
+            assert row["first"] == row["last"] == int(np.argmax(row["scores"]))
+
+
+def test_adaptive_hybrid_mixes_both_kinds_by_the_documented_rule():
+    result = fit(AdaptiveHybrid(), max_iter=40)
+    rows, kinds = steps(result)
+    assert "whole" in kinds and "layer" in kinds
+    assert kinds[0] == "whole" and kinds[1] == "layer"
+    # Replay the rule from the history alone: rate = loss decrease / counted cost, where
+    # an iteration after a whole-network step got its sensitivities free (Identity 1).
+    n_layers = len(result.net.layers)
+    loss = result.history["train_loss"].iloc[0]
+    rates, previous = {"whole": None, "layer": None}, None
+    for (_, row), kind in zip(rows.iterrows(), kinds):
+        if previous is not None:
+            assert kind == previous, f"iteration {row['iteration']}: rule says {previous}"
+        paid = not (row["iteration"] > 1 and kinds[int(row["iteration"]) - 2] == "whole")
+        cost = row["n_rows"] * (row["nfev"] * (n_layers - row["first"]) + row["first"]
+                                + (n_layers if paid else 0))
+        gain = loss - row["train_loss"]
+        loss = row["train_loss"]
+        rates[kind] = gain / cost
+        other = rates["layer" if kind == "whole" else "whole"]
+        switch = gain <= 0 or other is None or rates[kind] < other
+        previous = ({"whole": "layer", "layer": "whole"}[kind] if switch else kind)
+
+
+def test_adaptive_hybrid_takes_layer_steps_while_they_gain_faster():
+    # switch_ratio near 0: stay with a kind until it stops gaining at all
+    result = fit(AdaptiveHybrid(switch_ratio=1e-12), max_iter=20)
+    _, kinds = steps(result)
+    assert kinds.count("layer") >= 2 and kinds[0] == "whole"
+
+
+@pytest.mark.parametrize("make", [lambda: PaperBHybrid(epsilon=0.3),
+                                  lambda: AdaptiveHybrid(epsilon=0.3, order=2)])
+def test_same_seed_gives_the_same_history_bit_for_bit(make):
+    a, b = fit(make(), max_iter=15, seed=3), fit(make(), max_iter=15, seed=3)
+    columns = [c for c in a.history.columns if c not in ("cpu_s", "wall_s")]
+    assert a.history[columns].equals(b.history[columns])
+    np.testing.assert_array_equal(a.net.params, b.net.params)
+
+
+def test_adaptive_hybrid_resumes_from_a_checkpoint_exactly(tmp_path):
+    path = tmp_path / "run.npz"
+    reference = fit(AdaptiveHybrid(), max_iter=12)
+
+    def interrupt(row):
+        if row["iteration"] == 7:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):   # the checkpoint holds iteration 6, mid-run
+        fit(AdaptiveHybrid(), max_iter=12, checkpoint=path, callbacks=[interrupt])
+    X, Y = regression()
+    net = bn.Network.mlp([4, 5, 5, 5, 5, 5, 5, 2], seed=1)
+    result = bn.Trainer(LBFGS(max_iter=5), AdaptiveHybrid(), max_iter=12, tol=0,
+                        sensitivity_tol=None).fit(net, X, Y, resume_from=path)
+    columns = [c for c in reference.history.columns if c not in ("cpu_s", "wall_s")]
+    assert reference.history[columns].equals(result.history[columns])
+    np.testing.assert_array_equal(net.params, reference.net.params)
+
+
+def test_visit_cost_counts_layers_run_above_the_frozen_prefix():
+    # a late layer's visit runs 2 of 10 layers per evaluation (plus its 8-layer prefix once)
+    assert visit_cost(8, 10, nfev=5, n_rows=100, sensitivity_pass=False) == 100 * (5 * 2 + 8)
+    assert visit_cost(0, 10, nfev=5, n_rows=100, sensitivity_pass=True) == 100 * (50 + 10)
+
+
+def test_hybrids_are_registered_and_check_their_arguments():
+    assert isinstance(bn.selection.get_selector("paper_b_hybrid"), PaperBHybrid)
+    assert isinstance(bn.selection.get_selector("adaptive_hybrid"), AdaptiveHybrid)
+    with pytest.raises(ValueError, match="layer_steps"):
+        PaperBHybrid(layer_steps=0)
+    with pytest.raises(ValueError, match="switch_ratio"):
+        AdaptiveHybrid(switch_ratio=0.0)
+    with pytest.raises(TypeError, match="cost_aware"):
+        AdaptiveHybrid(cost_aware="yes")
+    with pytest.raises(TypeError, match="layers must be a Selector"):
+        AdaptiveHybrid(layers="bisection")
+    with pytest.raises(ValueError, match="window"):
+        AdaptiveHybrid(window=0)
+
+
+def test_adaptive_hybrid_delegates_layer_steps_and_pools_their_rate():
+    result = fit(AdaptiveHybrid(layers=bn.selection.Bisection(explore=0.5), window=3,
+                                switch_ratio=1e-12), max_iter=12, seed=1)
+    rows, kinds = steps(result)
+    layer_rows = [json.loads(s) for s, k in zip(rows["selector"], kinds) if k == "layer"]
+    assert len(layer_rows) >= 3
+    assert all(rec["layers"]["selector"] == "bisection" and rec["layers"]["path"]
+               for rec in layer_rows)
+    # the layer rate after three layer steps is their pooled gain over pooled cost
+    n_layers = len(result.net.layers)
+    loss = list(result.history["train_loss"])
+    pooled_gain = pooled_cost = 0.0
+    for i, (_, row) in enumerate(rows.iterrows()):
+        if kinds[i] == "layer" and i < 4:
+            paid = kinds[i - 1] != "whole"
+            pooled_gain += loss[i] - loss[i + 1]
+            pooled_cost += row["n_rows"] * (row["nfev"] * (n_layers - row["first"])
+                                            + row["first"] + (n_layers if paid else 0))
+    assert kinds[:4] == ["whole", "layer", "layer", "layer"]
+    rate = json.loads(rows["selector"].iloc[4])["rates"][1]
+    assert rate == pytest.approx(pooled_gain / pooled_cost, rel=1e-12)
+
+
+def test_adaptive_hybrid_with_a_layer_selector_resumes_exactly(tmp_path):
+    make = lambda: AdaptiveHybrid(layers=bn.selection.PingPong(), window=2)  # noqa: E731
+    reference = fit(make(), max_iter=10)
+
+    def interrupt(row):
+        if row["iteration"] == 6:
+            raise KeyboardInterrupt
+
+    path = tmp_path / "run.npz"
+    with pytest.raises(KeyboardInterrupt):
+        fit(make(), max_iter=10, checkpoint=path, callbacks=[interrupt])
+    X, Y = regression()
+    net = bn.Network.mlp([4, 5, 5, 5, 5, 5, 5, 2], seed=1)
+    result = bn.Trainer(LBFGS(max_iter=5), make(), max_iter=10, tol=0,
+                        sensitivity_tol=None).fit(net, X, Y, resume_from=path)
+    columns = [c for c in reference.history.columns if c not in ("cpu_s", "wall_s")]
+    assert reference.history[columns].equals(result.history[columns])
