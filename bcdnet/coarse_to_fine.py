@@ -58,8 +58,6 @@ class CoarseToFine(_Scored):
     """
 
     name = "coarse_to_fine"
-    _param_names = ("order", "explore", "max_level", "min_gain", "descend", "trust_radius",
-                    "epsilon", "gauss_newton")
 
     def __init__(self, order: int = 1, explore: float = 0.1, max_level: int | None = None,
                  min_gain: float = 0.0, descend=None, trust_radius: float | None = None,

@@ -97,7 +97,6 @@ class PaperBHybrid(_Scored):
     """
 
     name = "paper_b_hybrid"
-    _param_names = ("layer_steps", "order", "trust_radius", "epsilon", "gauss_newton")
 
     def __init__(self, layer_steps: int = 1, order: int = 1, trust_radius: float | None = None,
                  epsilon: float = 0.0, gauss_newton: bool = False):
@@ -164,8 +163,6 @@ class AdaptiveHybrid(_Scored):
     """
 
     name = "adaptive_hybrid"
-    _param_names = ("switch_ratio", "cost_aware", "layers", "window", "order", "trust_radius",
-                    "epsilon", "gauss_newton")
     _KINDS = ("whole", "layer")
 
     def __init__(self, switch_ratio: float = 1.0, cost_aware: bool = True, layers=None,

@@ -220,7 +220,6 @@ class MomentumSGD(SteppingOptimizer):
     """
 
     limits = {"max_iter": check_max_iter, "gtol": check_tolerance}
-    _param_names = ("lr", "momentum", "max_iter", "gtol")
 
     def __init__(self, lr=1e-2, momentum=0.9, *, max_iter=100, gtol=0.0):
         self.lr = bn._validation.check_positive(lr, "lr")
