@@ -5,8 +5,8 @@ These two functions are what :class:`~bcdnet.network.Network` and
 :math:`\partial E/\partial\theta` and :math:`\partial E/\partial\alpha`;
 :func:`curvature_product` gives the Hessian (or Gauss–Newton) product along a direction in
 (params, scales) space.  Both run only layers ``start..L`` on ``A_in``, the input of layer
-``start`` (the frozen prefix, docs/design.rst, section Architecture), and restrict the parameter part to a block when
-one is given.  ``net`` is anything with ``layers``, ``loss``, ``xp``, ``dtype``,
+``start`` (the frozen prefix; docs/design.rst, section Architecture), and restrict the
+parameter part to a block when one is given.  ``net`` is anything with ``layers``, ``loss``, ``xp``, ``dtype``,
 ``param_slices``, ``scale_slices``, ``n_params`` and ``scales`` (a Network).
 """
 
