@@ -30,6 +30,7 @@ policy for direct ``Network`` calls is :func:`set_threads`; ``Trainer`` and
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import threading
@@ -157,3 +158,13 @@ def blas_threads(n: int | None = 1):
     except ImportError:
         return contextlib.nullcontext()
     return threadpool_limits(limits=n, user_api="blas")
+
+
+def objective_threads(method):
+    """Run ``method`` of an object with ``.net`` and ``.X`` (a block objective) under
+    :func:`network_threads` for ``X``'s row count."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with network_threads(self.net, self.X.shape[0]):
+            return method(self, *args, **kwargs)
+    return wrapper

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import passes
+from ._threads import objective_threads
 from ._validation import check_vector
 from .backend import asarray
 from .network import Block, Network, curvature_product, evaluate, quiet_overflow
@@ -129,6 +130,7 @@ class BlockObjective:
         self.net.params[self.block.slice] = x
 
     # ------------------------------------------------------------------ evaluation
+    @objective_threads
     def __call__(self, x, batch=None):
         """Return ``(E, g)`` at block parameters ``x``; ``batch`` selects rows (mini-batch)."""
         self._write(x)
@@ -137,6 +139,7 @@ class BlockObjective:
                            start=self.block.first)
         return f, g
 
+    @objective_threads
     def value(self, x, batch=None) -> float:
         """Return :math:`E` at block parameters ``x`` (no backward pass)."""
         self._write(x)
@@ -151,6 +154,7 @@ class BlockObjective:
         """Return the block Gauss–Newton matrix times ``v`` at ``x``."""
         return self._curvature(x, v, batch, gauss_newton=True)
 
+    @objective_threads
     def _curvature(self, x, v, batch, gauss_newton):
         v = check_vector(v, "v", self.size, self.net.dtype, self.net.xp)
         self._write(x)

@@ -5,9 +5,40 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
+
+
+def simd_level() -> str:
+    """What NumPy reports for this CPU: its baseline, the SIMD groups found and not found."""
+    try:
+        from numpy._core._multiarray_umath import (__cpu_baseline__, __cpu_dispatch__,
+                                                   __cpu_features__)
+    except ImportError:
+        return "unknown (NumPy does not expose its CPU features)"
+    found = [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]
+    missing = [f for f in __cpu_dispatch__ if not __cpu_features__.get(f)]
+    text = (f"baseline {' '.join(__cpu_baseline__) or '-'}; found {' '.join(found) or '-'}; "
+            f"not found {' '.join(missing) or '-'}")
+    disabled = os.environ.get("NPY_DISABLE_CPU_FEATURES")
+    return text + (f" (NPY_DISABLE_CPU_FEATURES={disabled})" if disabled else "")
+
+
+def git_commit() -> str:
+    """The repository's commit (short hash, "+ changes" when the tree differs), or "unknown"."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
+                                capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, capture_output=True, text=True,
+                               timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (commit + (" + uncommitted changes" if dirty else "")) if commit else "unknown"
 
 
 def machine_description() -> str:
@@ -25,7 +56,20 @@ def machine_description() -> str:
         f"- CPU: {cpu}, {os.cpu_count()} logical cores",
         f"- OS: {platform.platform()}",
         f"- Python {platform.python_version()}, NumPy {np.__version__}",
+        f"- SIMD (NumPy): {simd_level()}",
+        f"- bcdnet commit: {git_commit()}",
     ]
+    try:
+        from bcdnet._tanh import tanh_path
+
+        lines.append(f"- float64 tanh path: {tanh_path()} (bcdnet._tanh, timed at first use)")
+    except ImportError:
+        pass
+    pinned = {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                         "MKL_NUM_THREADS", "OPENBLAS_CORETYPE")
+              if k in os.environ}
+    if pinned:
+        lines.append("- Environment: " + ", ".join(f"{k}={v}" for k, v in pinned.items()))
     try:
         from threadpoolctl import threadpool_info
 
