@@ -52,9 +52,12 @@ BENCHMARKS = {
 }
 
 DEFAULT_OUT = ROOT / "benchmarks" / "results"
+#: benchmarks whose headline is the default environment and that can add a pinned column
+PINNABLE = ("core", "regressor")
 
 
-def run_benchmark(name: str, quick: bool = False, out_dir=DEFAULT_OUT, data_home=None):
+def run_benchmark(name: str, quick: bool = False, out_dir=DEFAULT_OUT, data_home=None,
+                  pinned: bool = False):
     """Run the benchmark ``name`` and return the path of its report.
 
     Raises ValueError for an unknown name (listing the valid ones).
@@ -67,6 +70,8 @@ def run_benchmark(name: str, quick: bool = False, out_dir=DEFAULT_OUT, data_home
     kwargs = {"quick": quick, "out_dir": Path(out_dir)}
     if needs_data:
         kwargs["data_home"] = data_home
+    if pinned and name in PINNABLE:
+        kwargs["pinned"] = True
     result = fn(**kwargs)
     if isinstance(result, dict) and "path" in result:
         return Path(result["path"])
@@ -89,26 +94,29 @@ def build_parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
                         help="tiny budgets, a few seconds each (numbers not meaningful)")
     parser.add_argument("--out-dir", default=str(DEFAULT_OUT),
                         help="folder for the reports (default: benchmarks/results)")
+    parser.add_argument("--pinned", action="store_true",
+                        help="core, regressor: also measure with every library on one thread "
+                             "(beside the default environment)")
     parser.add_argument("--data-home", default=None,
                         help="folder holding the UCI files (default: $BCDNET_DATA)")
     return parser
 
 
-def run_named(name, quick, out_dir, data_home, echo=print) -> None:
+def run_named(name, quick, out_dir, data_home, echo=print, pinned=False) -> None:
     """Run ``name`` (or every benchmark for ``all``), printing where each report went."""
     names = list(BENCHMARKS) if name == "all" else [name]
     if name != "all" and name not in BENCHMARKS:
         run_benchmark(name)                       # raises the listing ValueError
     for n in names:
         start = time.perf_counter()
-        path = run_benchmark(n, quick, out_dir, data_home)
+        path = run_benchmark(n, quick, out_dir, data_home, pinned)
         echo(f"{n}: wrote {path} in {time.perf_counter() - start:.1f} s")
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        run_named(args.name, args.quick, args.out_dir, args.data_home)
+        run_named(args.name, args.quick, args.out_dir, args.data_home, pinned=args.pinned)
     except (ValueError, FileNotFoundError, OSError) as exc:
         print(f"benchmarks: error: {exc}", file=sys.stderr)
         return 1
