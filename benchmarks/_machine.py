@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+
+ROOT = Path(__file__).resolve().parents[1]
+#: the variables that pin every library (BLAS, PyTorch's OpenMP) to one thread
+PIN = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def in_environment(module: str, args, pinned: bool) -> dict:
+    """Run ``python -m module --worker *args`` in a fresh interpreter and return the JSON it
+    prints last: in the default environment (the thread variables of ``PIN`` removed) or,
+    with ``pinned``, with every library on one thread."""
+    env = {k: v for k, v in os.environ.items() if k not in PIN}
+    if pinned:
+        env.update(PIN)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    done = subprocess.run([sys.executable, "-m", module, "--worker", *args], cwd=ROOT,
+                          env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the {'pinned' if pinned else 'default'} benchmark process "
+                           f"failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def simd_level() -> str:
@@ -29,12 +52,11 @@ def simd_level() -> str:
 
 def git_commit() -> str:
     """The repository's commit (short hash, "+ changes" when the tree differs), or "unknown"."""
-    root = Path(__file__).resolve().parents[1]
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                                 capture_output=True, text=True, timeout=10).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=root, capture_output=True, text=True,
+                               cwd=ROOT, capture_output=True, text=True,
                                timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"

@@ -24,19 +24,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 
 import bcdnet as bn
-from bcdnet._threads import blas_threads
-from benchmarks._machine import machine_description, median_times
+from benchmarks._machine import in_environment, machine_description, median_times
 
 RESULTS = Path(__file__).resolve().parent / "results"
-ROOT = Path(__file__).resolve().parents[1]
 
 NETWORKS = [
     ("4-10-10-10-1", [4, 10, 10, 10, 1], 7654),
@@ -48,8 +43,6 @@ NETWORKS = [
 WIDE = ("15-(256x4)-1", [15] + [256] * 4 + [1], 100_000)
 #: bcdnet's thread settings compared in the thread table (None: the environment's)
 THREAD_SETTINGS = {"default": None, "auto": "auto", "1": 1, "2": 2}
-#: the variables that pin every library to one thread in the pinned run
-PIN = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def torch_loss_grad(net: bn.Network, X, Y):
@@ -179,18 +172,8 @@ def worker(quick: bool, threads_table: bool) -> dict:
 
 def _in_subprocess(pinned: bool, quick: bool, threads_table: bool) -> dict:
     """Run :func:`worker` in a fresh interpreter: the default environment or a pinned one."""
-    env = {k: v for k, v in os.environ.items() if k not in PIN}
-    if pinned:
-        env.update(PIN)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    cmd = [sys.executable, "-m", "benchmarks.bench_core", "--worker"]
-    cmd += ["--quick"] if quick else []
-    cmd += ["--threads-table"] if threads_table else []
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"the {'pinned' if pinned else 'default'} benchmark process "
-                           f"failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    args = (["--quick"] if quick else []) + (["--threads-table"] if threads_table else [])
+    return in_environment("benchmarks.bench_core", args, pinned)
 
 
 def _fmt(x, spec=".2f"):
@@ -308,16 +291,6 @@ def main(argv=None) -> None:
     data = run(quick=args.quick, out_dir=args.out_dir, pinned=args.pinned,
                threads_table=not args.no_threads_table)
     print(report(data["default"], data["pinned"]))
-
-
-def _limit_threads(threads: int):
-    """Give every BLAS library and PyTorch ``threads`` threads; return a context manager."""
-    try:
-        import torch
-        torch.set_num_threads(threads)
-    except ImportError:
-        pass
-    return blas_threads(threads)
 
 
 if __name__ == "__main__":

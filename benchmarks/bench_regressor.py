@@ -20,10 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -32,8 +29,7 @@ import numpy as np
 import bcdnet as bn
 from bcdnet.datasets import Standardizer, load_ccpp, train_test_split
 from bcdnet.metrics import mean_absolute_error, mean_squared_error, r2_score
-from benchmarks._machine import machine_description
-from benchmarks.bench_core import PIN, ROOT
+from benchmarks._machine import in_environment, machine_description
 
 RESULTS = Path(__file__).resolve().parent / "results"
 HIDDEN = (10, 10, 10)
@@ -155,19 +151,10 @@ def worker(quick: bool, data_home=None, seeds=(0, 1, 2, 3, 4), only=None) -> dic
 
 
 def _in_subprocess(pinned: bool, quick: bool, data_home, only=None) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in PIN}
-    if pinned:
-        env.update(PIN)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    cmd = [sys.executable, "-m", "benchmarks.bench_regressor", "--worker"]
-    cmd += ["--quick"] if quick else []
-    cmd += ["--data-home", str(data_home)] if data_home else []
-    cmd += ["--only", json.dumps(list(only))] if only else []
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"the {'pinned' if pinned else 'default'} benchmark process "
-                           f"failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    args = ((["--quick"] if quick else []) + (["--data-home", str(data_home)] if data_home
+                                              else [])
+            + (["--only", json.dumps(list(only))] if only else []))
+    return in_environment("benchmarks.bench_regressor", args, pinned)
 
 
 def run(quick: bool = False, out_dir=RESULTS, data_home=None, pinned: bool = False,
