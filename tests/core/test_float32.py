@@ -96,3 +96,14 @@ def test_estimator_in_float32_predicts_like_float64():
     est64 = bn.BCDRegressor(**kw).fit(X, y)
     assert est32.net_.dtype == np.float32 and est32.get_params()["dtype"] == "float32"
     assert abs(est32.score(X, y) - est64.score(X, y)) < 0.02
+
+
+def test_saved_float32_estimator_loads_in_float32(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 3))
+    y = np.sin(X[:, 0])
+    est = bn.BCDRegressor(hidden=(5,), max_iter=3, dtype="float32", progress=False).fit(X, y)
+    bn.save(est, tmp_path / "est.npz")
+    back = bn.load(tmp_path / "est.npz")
+    assert back.dtype == "float32" and all(net.dtype == np.float32 for net in back.networks_)
+    np.testing.assert_array_equal(back.predict(X), est.predict(X))
