@@ -14,6 +14,7 @@ from . import activations, datasets, layers, losses, metrics, optim, selection, 
 from . import backend  # noqa: F401
 from . import coarse_to_fine, hybrid  # noqa: F401  (register their selectors)
 from .backend import get_backend, set_backend, to_numpy  # noqa: F401
+from ._threads import get_threads, set_threads  # noqa: F401
 from .activations import Activation, get_activation  # noqa: F401
 from .block import BlockObjective  # noqa: F401
 from .estimator import BCDRegressor  # noqa: F401

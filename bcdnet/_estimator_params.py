@@ -20,6 +20,7 @@ import numpy as np
 
 from ._validation import (check_choice, check_int, check_nonnegative, check_probability,
                           check_rng_seed)
+from ._threads import check_threads
 from .activations import ACTIVATIONS, Activation, get_activation
 from .layers import INITIALIZERS
 from .optim import OPTIMIZERS, Optimizer
@@ -81,6 +82,17 @@ def _optional(check):
     return lambda value, name: None if value is None else check(value, name)
 
 
+def _check_dtype(value, name):
+    """float32 or float64, by name or as a NumPy type."""
+    try:
+        ok = np.dtype(value) in (np.float32, np.float64)
+    except TypeError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be 'float64' or 'float32', got {value!r:.60}")
+    return value
+
+
 _CHECKS = {
     "hidden": lambda v, name: _check_hidden(v),
     "activation": _check_activation,
@@ -99,6 +111,8 @@ _CHECKS = {
     "tol": check_nonnegative,
     "random_state": lambda v, name: _check_random_state(v),
     "progress": _optional(_check_bool),
+    "dtype": lambda v, name: _check_dtype(v, name),
+    "threads": check_threads,
 }
 
 

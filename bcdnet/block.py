@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import passes
+from ._threads import objective_threads
 from ._validation import check_vector
 from .backend import asarray
 from .evaluation import curvature_product, evaluate, quiet_overflow
@@ -155,6 +156,7 @@ class BlockObjective:
         self.net.params[self.block.slice] = x
 
     # ------------------------------------------------------------------ evaluation
+    @objective_threads
     def __call__(self, x, batch=None):
         """Return ``(E, g)`` at block parameters ``x``; ``batch`` selects rows (mini-batch)."""
         self._write(x)
@@ -163,6 +165,7 @@ class BlockObjective:
                            start=self.block.first)
         return f, g
 
+    @objective_threads
     def value(self, x, batch=None) -> float:
         """Return :math:`E` at block parameters ``x`` (no backward pass)."""
         self._write(x)
@@ -177,6 +180,7 @@ class BlockObjective:
         """Return the block Gauss–Newton matrix times ``v`` at ``x``."""
         return self._curvature(x, v, batch, gauss_newton=True)
 
+    @objective_threads
     def _curvature(self, x, v, batch, gauss_newton):
         v = check_vector(v, "v", self.size, self.net.dtype, self.net.xp)
         self._write(x)

@@ -47,10 +47,11 @@ from ._estimator_data import (canonical_rows, check_feature_names, check_X, chec
 from ._estimator_params import as_generator, check_params
 from ._sklearn import not_fitted_error, regressor_tags
 from ._validation import check_no_overflow
+from ._threads import limit_threads
 from .backend import to_numpy
 from .datasets import Standardizer
 from .metrics import r2_score
-from .network import Network
+from .network import Network, row_chunks
 from .optim import Optimizer, get_optimizer
 from .selection import Selector, get_selector
 from .trainer import Trainer
@@ -111,6 +112,12 @@ class BCDRegressor:
         the seed of a new Generator; None draws fresh entropy.
     progress : bool, optional
         Progress line (default: on a terminal only).
+    dtype : {"float64", "float32"}, default "float64"
+        Precision of the networks (the scalers and the linear part stay float64).
+    threads : "auto", int or None, default "auto"
+        BLAS threads during ``fit`` and ``predict`` (:mod:`bcdnet._threads`): one thread
+        for narrow networks, more for wide ones; None leaves the environment alone.  Never
+        above a limit set outside (a joblib or Dask worker's single thread).
 
     Attributes
     ----------
@@ -141,7 +148,7 @@ class BCDRegressor:
                  selector="all", n_networks=2, max_iter=45, inner_max_iter=20, icrs_init=0,
                  batch_shell=False, validation_fraction="auto", patience=10,
                  validate_steps=True, linear_skip=True, tol=1e-7, random_state=0,
-                 progress=None):
+                 progress=None, dtype="float64", threads="auto"):
         self.hidden = hidden
         self.activation = activation
         self.init = init
@@ -159,6 +166,8 @@ class BCDRegressor:
         self.tol = tol
         self.random_state = random_state
         self.progress = progress
+        self.dtype = dtype
+        self.threads = threads
 
     # ------------------------------------------------------------------ parameters
     @classmethod
@@ -311,7 +320,8 @@ class BCDRegressor:
         """Draw one network from ``seed``, train it on ``train = (X, Y, w)`` with early
         stopping on ``validation`` ``(X, Y, w)`` (or None); return it and the Trainer's
         result.  ``p`` holds the checked parameters."""
-        net = Network.mlp(sizes, activation=p["activation"], init=p["init"], seed=seed)
+        net = Network.mlp(sizes, activation=p["activation"], init=p["init"], seed=seed,
+                          dtype=p["dtype"])
         if p["linear_skip"]:
             net.layers[-1].W[...] *= 0.01   # starts within ~1 % of the linear model
         trainer = Trainer(self._make_optimizer(p["optimizer"]),
@@ -321,7 +331,7 @@ class BCDRegressor:
                           sensitivity_tol=None,
                           patience=None if validation is None else p["patience"],
                           seed=seed, validate_steps=p["validate_steps"],
-                          progress=p["progress"])
+                          progress=p["progress"], threads=p["threads"])
         return net, trainer.fit(net, *train, validation)
 
     def _linear(self, Xs):
@@ -339,17 +349,23 @@ class BCDRegressor:
         self._check_fitted()
         check_feature_names(getattr(self, "feature_names_in_", None), X)
         X = check_X(X, self.n_features_in_)
+        Y = np.empty((X.shape[0], self.n_outputs_))
+        with limit_threads(self.threads, self.networks_[0].sizes, X.shape[0]):
+            for rows in row_chunks(X.shape[0], self.networks_[0].sizes):   # bounded memory
+                Y[rows] = self._predict_rows(X[rows])
+        Y = check_no_overflow(Y, X, "X", "the predictions")
+        return Y[:, 0] if self._y_1d else Y
+
+    def _predict_rows(self, X):
         Xs = self.x_scaler_.transform(X)           # a ValueError naming X where it overflows
         # X far outside the training data (near 1e308) can overflow the linear part and the
-        # units of y: inf (or inf - inf), found once below and refused naming X.
+        # units of y: inf (or inf - inf), found once by predict and refused naming X.
         with np.errstate(over="ignore", invalid="ignore"):
             Ys = sum(to_numpy(net.predict(Xs)) for net in self.networks_)   # host copies
             Ys /= len(self.networks_)
             if self.linear_coef_ is not None:
                 Ys += self._linear(Xs)
-            Y = self.y_scaler_._unstandardise(Ys)
-        Y = check_no_overflow(Y, X, "X", "the predictions")
-        return Y[:, 0] if self._y_1d else Y
+            return self.y_scaler_._unstandardise(Ys)
 
     def score(self, X, y, sample_weight=None) -> float:
         """The coefficient of determination R² of ``predict(X)`` against ``y``."""

@@ -39,6 +39,7 @@ import os
 import pandas as pd
 
 from .bcd import HISTORY_COLUMNS, BCDRun
+from ._threads import check_threads, limit_threads
 from ._validation import (check_int, check_matrix, check_nonnegative, check_positive,
                           check_rng_seed, check_sample_weight, check_targets)
 from .network import Network
@@ -149,13 +150,19 @@ class Trainer:
         ``fit(..., resume_from=checkpoint)`` continues such a run exactly: same history,
         same parameters as an uninterrupted run with the same seed.
     checkpoint_every : int, default 10
+    threads : "auto", int or None, default "auto"
+        BLAS threads during ``fit`` (:mod:`bcdnet._threads`): "auto" chooses from the widest
+        layer and the row count (one thread for narrow networks), an int fixes the number,
+        None leaves the environment alone.  Never more than a limit set outside (a joblib or
+        Dask worker, ``OPENBLAS_NUM_THREADS``, ``threadpoolctl``); restored after ``fit``.
     """
 
     def __init__(self, optimizer="lbfgs", selector="most_sensitive", *, max_iter=100,
                  inner_max_iter=None, epochs=None, batch_size=None, batch_shell=False,
                  shell_factor=1.1, icrs_init=0, tol=1e-6, sensitivity_tol="auto",
                  patience=None, restore_best=True, validate_steps=False, keep_state=False,
-                 seed=0, callbacks=(), progress=None, checkpoint=None, checkpoint_every=10):
+                 seed=0, callbacks=(), progress=None, checkpoint=None, checkpoint_every=10,
+                 threads="auto"):
         self.optimizer = get_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
         if not isinstance(self.optimizer, Optimizer):
             raise TypeError(f"optimizer must be an Optimizer or a name, got {optimizer!r}")
@@ -193,6 +200,7 @@ class Trainer:
             raise TypeError(f"checkpoint must be a file path or None, got {checkpoint!r}")
         self.checkpoint = checkpoint
         self.checkpoint_every = check_int(checkpoint_every, "checkpoint_every", minimum=1)
+        self.threads = check_threads(threads)
 
     def __repr__(self) -> str:
         return (f"Trainer(optimizer={self.optimizer!r}, selector={self.selector!r}, "
@@ -215,7 +223,8 @@ class Trainer:
             raise TypeError(f"net must be a Network, got {type(net).__name__}")
         X, Y, w = net._check_data(X, Y, sample_weight)
         val = self._check_validation(net, validation)
-        rows, stop, best_it, best_val = BCDRun(self, net, X, Y, w, val).execute(resume_from)
+        with limit_threads(self.threads, net.sizes, X.shape[0]):
+            rows, stop, best_it, best_val = BCDRun(self, net, X, Y, w, val).execute(resume_from)
         return TrainResult(net, rows, stop, best_it, best_val)
 
     @staticmethod

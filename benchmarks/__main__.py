@@ -62,10 +62,12 @@ BENCHMARKS = {
 }
 
 DEFAULT_OUT = ROOT / "benchmarks" / "results"
+#: benchmarks whose headline is the default environment and that can add a pinned column
+PINNABLE = ("core", "regressor")
 
 
 def run_benchmark(name: str, quick: bool = False, out_dir=DEFAULT_OUT, data_home=None,
-                  n_jobs: int = 1, scheduler=None):
+                  n_jobs: int = 1, scheduler=None, pinned: bool = False):
     """Run the benchmark ``name`` and return the path of its report.
 
     A quick run aimed at the committed ``benchmarks/results/`` writes to a scratch folder
@@ -87,6 +89,8 @@ def run_benchmark(name: str, quick: bool = False, out_dir=DEFAULT_OUT, data_home
         kwargs["data_home"] = data_home
     if "n_jobs" in inspect.signature(fn).parameters:
         kwargs.update(n_jobs=n_jobs, scheduler=scheduler)
+    if pinned and name in PINNABLE:
+        kwargs["pinned"] = True
     result = fn(**kwargs)
     if isinstance(result, dict) and "path" in result:
         return Path(result["path"])
@@ -116,19 +120,23 @@ def build_parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
                              "bcdnet.experiments.sweep (default: 1)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="a Dask scheduler's address for those benchmarks")
+    parser.add_argument("--pinned", action="store_true",
+                        help="core, regressor: also measure with every library on one thread "
+                             "(beside the default environment)")
     parser.add_argument("--data-home", default=None,
                         help="folder holding the UCI files (default: $BCDNET_DATA)")
     return parser
 
 
-def run_named(name, quick, out_dir, data_home, echo=print, n_jobs=1, scheduler=None) -> None:
+def run_named(name, quick, out_dir, data_home, echo=print, n_jobs=1, scheduler=None,
+              pinned=False) -> None:
     """Run ``name`` (or every benchmark for ``all``), printing where each report went."""
     names = list(BENCHMARKS) if name == "all" else [name]
     if name != "all" and name not in BENCHMARKS:
         run_benchmark(name)                       # raises the listing ValueError
     for n in names:
         start = time.perf_counter()
-        path = run_benchmark(n, quick, out_dir, data_home, n_jobs, scheduler)
+        path = run_benchmark(n, quick, out_dir, data_home, n_jobs, scheduler, pinned)
         echo(f"{n}: wrote {path} in {time.perf_counter() - start:.1f} s")
 
 
@@ -136,7 +144,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         run_named(args.name, args.quick, args.out_dir, args.data_home, n_jobs=args.n_jobs,
-                  scheduler=args.scheduler)
+                  scheduler=args.scheduler, pinned=args.pinned)
     except (ValueError, FileNotFoundError, OSError) as exc:
         print(f"benchmarks: error: {exc}", file=sys.stderr)
         return 1

@@ -2,12 +2,65 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
+
+
+ROOT = Path(__file__).resolve().parents[1]
+#: the variables that pin every library (BLAS, PyTorch's OpenMP) to one thread
+PIN = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def in_environment(module: str, args, pinned: bool) -> dict:
+    """Run ``python -m module --worker *args`` in a fresh interpreter and return the JSON it
+    prints last: in the default environment (the thread variables of ``PIN`` removed) or,
+    with ``pinned``, with every library on one thread."""
+    env = {k: v for k, v in os.environ.items() if k not in PIN}
+    if pinned:
+        env.update(PIN)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    done = subprocess.run([sys.executable, "-m", module, "--worker", *args], cwd=ROOT,
+                          env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the {'pinned' if pinned else 'default'} benchmark process "
+                           f"failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def simd_level() -> str:
+    """What NumPy reports for this CPU: its baseline, the SIMD groups found and not found."""
+    try:
+        from numpy._core._multiarray_umath import (__cpu_baseline__, __cpu_dispatch__,
+                                                   __cpu_features__)
+    except ImportError:
+        return "unknown (NumPy does not expose its CPU features)"
+    found = [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]
+    missing = [f for f in __cpu_dispatch__ if not __cpu_features__.get(f)]
+    text = (f"baseline {' '.join(__cpu_baseline__) or '-'}; found {' '.join(found) or '-'}; "
+            f"not found {' '.join(missing) or '-'}")
+    disabled = os.environ.get("NPY_DISABLE_CPU_FEATURES")
+    return text + (f" (NPY_DISABLE_CPU_FEATURES={disabled})" if disabled else "")
+
+
+def git_commit() -> str:
+    """The repository's commit (short hash, "+ changes" when the tree differs), or "unknown"."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, capture_output=True, text=True,
+                               timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (commit + (" + uncommitted changes" if dirty else "")) if commit else "unknown"
 
 
 def machine_description() -> str:
@@ -25,7 +78,20 @@ def machine_description() -> str:
         f"- CPU: {cpu}, {os.cpu_count()} logical cores",
         f"- OS: {platform.platform()}",
         f"- Python {platform.python_version()}, NumPy {np.__version__}",
+        f"- SIMD (NumPy): {simd_level()}",
+        f"- bcdnet commit: {git_commit()}",
     ]
+    try:
+        from bcdnet._tanh import tanh_path
+
+        lines.append(f"- float64 tanh path: {tanh_path()} (bcdnet._tanh, timed at first use)")
+    except ImportError:
+        pass
+    pinned = {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                         "MKL_NUM_THREADS", "OPENBLAS_CORETYPE")
+              if k in os.environ}
+    if pinned:
+        lines.append("- Environment: " + ", ".join(f"{k}={v}" for k, v in pinned.items()))
     try:
         from threadpoolctl import threadpool_info
 

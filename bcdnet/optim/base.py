@@ -35,11 +35,24 @@ __all__ = ["Status", "OptimizeResult", "Optimizer"]
 
 
 def check_x0(x0) -> np.ndarray:
-    """Return a float64 copy of ``x0`` after checking that it is 1-D, non-empty and finite."""
-    array = as_float_array(x0, "x0")
+    """Return a copy of ``x0`` after checking that it is 1-D, non-empty and finite.
+
+    A float32 ``x0`` (a float32 network's parameters) stays float32; anything else becomes
+    float64.
+    """
+    dtype = np.float32 if getattr(x0, "dtype", None) == np.float32 else np.float64
+    array = as_float_array(x0, "x0", dtype)
     if array.ndim != 1 or array.size == 0:
         raise ValueError(f"x0 must be a non-empty 1-D array, got shape {array.shape}")
-    return check_vector(array, "x0", array.shape[0]).copy()
+    return check_vector(array, "x0", array.shape[0], dtype).copy()
+
+
+def _in_dtype(fun, dtype):
+    """``fun`` called with its point cast to ``dtype`` (a step ``x + t d`` with a NumPy
+    float64 ``t`` is float64 even when ``x`` and ``d`` are float32)."""
+    def fun_in_dtype(x, *args):
+        return fun(x.astype(dtype, copy=False), *args)
+    return fun_in_dtype
 
 
 def first_evaluation(fun, x0: np.ndarray, *args) -> tuple[float, np.ndarray]:
@@ -189,6 +202,11 @@ class Optimizer(Component):
             raise ValueError(f"x0 has {x0.size} entries but the stored state of "
                              f"{type(self).__name__} is for {size}; call reset() first, or use "
                              f"one clone() per block")
+        if x0.dtype != np.float64:    # float32: fun sees and the result keeps x0's dtype
+            fun = _in_dtype(fun, x0.dtype)
+            res = self._minimize(fun, x0, callback, batches, **limits)
+            res.x = res.x.astype(x0.dtype, copy=False)
+            return res
         return self._minimize(fun, x0, callback, batches, **limits)
 
     @abc.abstractmethod

@@ -14,6 +14,14 @@ from strict_namespace import StrictArray
 RTOL = 1e-12
 
 
+@pytest.fixture(autouse=True)
+def numpy_tanh(monkeypatch):
+    """The strict namespace runs numpy.tanh; make NumPy arrays run it too, not the exp-based
+    kernel of bcdnet._tanh (equal to 1e-15, which a training run would amplify)."""
+    from bcdnet import _tanh
+    monkeypatch.setattr(_tanh, "_path", "numpy")
+
+
 @pytest.fixture(scope="module")
 def data():
     rng = np.random.default_rng(0)

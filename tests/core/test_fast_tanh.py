@@ -1,0 +1,107 @@
+"""The exp-based float64 tanh and the sigmoid: relative error <= 1e-13 over the whole range."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from bcdnet import _tanh
+from bcdnet._tanh import tanh_exp, tanh_path
+from bcdnet.activations import Sigmoid, Tanh
+
+RTOL = 1e-13
+
+
+def relative_error(actual, expected):
+    scale = np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
+    return np.abs(actual - expected) / scale
+
+
+def dense_grid():
+    """Every scale from subnormals to past saturation, both signs, and a fine linear grid."""
+    magnitudes = np.concatenate([np.geomspace(5e-324, 1e-3, 20_001),
+                                 np.geomspace(1e-3, 1e3, 200_001),
+                                 np.linspace(0, 25, 250_001)])
+    return np.concatenate([magnitudes, -magnitudes])
+
+
+def exact_sigmoid(z):
+    """1 / (1 + e^-z) for z >= 0 and e^z / (1 + e^z) below: neither overflows nor cancels."""
+    with np.errstate(over="ignore"):
+        e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def test_tanh_exp_matches_numpy_on_a_dense_grid():
+    z = dense_grid()
+    err = relative_error(tanh_exp(z), np.tanh(z))
+    assert err.max() <= RTOL, f"max relative error {err.max():.3g} at z={z[err.argmax()]!r}"
+
+
+def test_tanh_exp_is_accurate_around_the_switch_to_the_polynomial():
+    edge = _tanh._SMALL
+    z = np.concatenate([np.linspace(edge / 2, 2 * edge, 100_001), np.nextafter(edge, [0, 1])])
+    err = relative_error(tanh_exp(z), np.tanh(z))
+    assert err.max() <= RTOL, f"max relative error {err.max():.3g} at z={z[err.argmax()]!r}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(z=arrays(np.float64, st.integers(1, 50),
+                elements=st.floats(allow_nan=False, allow_infinity=False)))
+def test_tanh_exp_matches_numpy_on_any_finite_float(z):
+    err = relative_error(tanh_exp(z), np.tanh(z))
+    assert err.max() <= RTOL, f"max relative error {err.max():.3g} at z={z[err.argmax()]!r}"
+
+
+def test_tanh_exp_edge_values_are_exact():
+    z = np.array([np.inf, -np.inf, 0.0, -0.0, 5e-324, -5e-324, 20.0, -20.0, 800.0, -1e308])
+    h = tanh_exp(z)
+    np.testing.assert_array_equal(h, [1.0, -1.0, 0.0, -0.0, 5e-324, -5e-324, 1.0, -1.0, 1.0,
+                                      -1.0])
+    assert np.signbit(h[3]) and not np.signbit(h[2]), "the sign of zero must be kept"
+    nan = tanh_exp(np.array([np.nan, 1.0, -np.nan]))
+    assert np.isnan(nan[0]) and np.isnan(nan[2])
+    assert abs(nan[1] - np.tanh(1.0)) <= RTOL * np.tanh(1.0), "NaN must not spill over"
+
+
+def test_tanh_exp_out_may_be_the_input_or_a_strided_view():
+    z = np.linspace(-3, 3, 60).reshape(3, 20)
+    expected = np.tanh(z)
+    inplace = z.copy()
+    assert tanh_exp(inplace, out=inplace) is inplace
+    np.testing.assert_allclose(inplace, expected, rtol=RTOL)
+    out = np.empty((20, 3)).T                       # F-ordered output
+    assert tanh_exp(z[:, ::-1], out=out) is out
+    np.testing.assert_allclose(out, expected[:, ::-1], rtol=RTOL)
+
+
+def test_tanh_activation_uses_the_chosen_path_and_keeps_other_dtypes():
+    assert tanh_path() in ("exp", "numpy")
+    z = np.linspace(-4, 4, 1001)
+    np.testing.assert_allclose(Tanh().f(z), np.tanh(z), rtol=RTOL)
+    z32 = z.astype(np.float32)
+    h32 = Tanh().f(z32)
+    assert h32.dtype == np.float32
+    np.testing.assert_array_equal(h32, np.tanh(z32))
+
+
+@pytest.mark.parametrize("forced", ["numpy", "exp"])
+def test_bcdnet_tanh_forces_a_path(monkeypatch, forced):
+    monkeypatch.setattr(_tanh, "_path", None)
+    monkeypatch.setenv("BCDNET_TANH", forced)
+    assert tanh_path() == forced
+    z = np.linspace(-2, 2, 11)
+    np.testing.assert_allclose(_tanh.tanh(z), np.tanh(z), rtol=RTOL)
+
+
+def test_sigmoid_matches_the_exact_formula_on_a_dense_grid():
+    z = np.concatenate([dense_grid(), np.linspace(-745, 745, 100_001)])
+    err = relative_error(Sigmoid().f(z), exact_sigmoid(z))
+    assert err.max() <= RTOL, f"max relative error {err.max():.3g} at z={z[err.argmax()]!r}"
+
+
+def test_sigmoid_edge_values():
+    h = Sigmoid().f(np.array([np.inf, -np.inf, 0.0, -0.0, 800.0, -800.0, np.nan]))
+    np.testing.assert_array_equal(h[:6], [1.0, 0.0, 0.5, 0.5, 1.0, 0.0])
+    assert np.isnan(h[6])
