@@ -18,6 +18,7 @@ import numpy as np
 
 from ._container import Refusal as _Refusal
 from .activations import ACTIVATIONS
+from .backend import to_numpy
 from .layers import INITIALIZERS, Dense
 from .losses import MSE
 from .network import Network
@@ -93,11 +94,11 @@ def _check_outputs(nets: list, predict) -> None:
                    np.random.default_rng(0).standard_normal((5, n_in))])
     with np.errstate(all="ignore"):
         for k, net in enumerate(nets):
-            if not np.isfinite(np.asarray(net.predict(Z.astype(net.dtype)))).all():
+            if not np.isfinite(to_numpy(net.predict(Z.astype(net.dtype)))).all():
                 raise _Refusal(f"network {k}'s weights give non-finite outputs for inputs "
                                f"of unit scale (weights too large)")
         try:
-            finite = np.isfinite(predict(Z)).all()
+            finite = np.isfinite(to_numpy(predict(Z))).all()
         except (ValueError, OverflowError):
             finite = False
     if not finite:
