@@ -34,7 +34,7 @@ from .activations import get_activation
 from .layers import Cache, Dense, Layer
 from .losses import Loss
 from .network import Network
-from .testing import CheckReport, check_grad, check_hvp
+from ._finite_differences import CheckReport, check_grad, check_hvp
 
 __all__ = ["check_activation", "check_layer", "check_loss"]
 

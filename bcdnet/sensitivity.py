@@ -87,7 +87,7 @@ from . import passes
 from ._validation import check_choice, check_int, check_positive
 from .backend import asarray
 from .network import Network, evaluate
-from .testing import fd_gradient
+from ._finite_differences import fd_gradient
 
 __all__ = ["Sensitivity", "sensitivity", "sensitivity_from_gradient", "METHODS",
            "SECOND_ORDER_RADIUS"]
