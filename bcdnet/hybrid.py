@@ -102,25 +102,13 @@ class PaperBHybrid(_Scored):
                  epsilon: float = 0.0, gauss_newton: bool = False):
         super().__init__(order, trust_radius, epsilon, gauss_newton)
         self.layer_steps = check_int(layer_steps, "layer_steps", minimum=1)
-        self.step = 0
 
     def _select(self, sens, n_layers, iteration, rng):
-        position = self.step % (self.layer_steps + 1)
-        self.step += 1
-        if position == 0:
-            return _whole(n_layers, {})
+        if iteration % (self.layer_steps + 1) == 0:      # the cycle follows the iteration
+            return _whole(n_layers, {})                   # count: no state to checkpoint
         scores = [self._score(sens, l, l) for l in range(n_layers)]
         layer = int(np.argmax(scores))
         return Selection(layer, layer, {"kind": "layer", "scores": scores})
-
-    def reset(self) -> None:
-        self.step = 0
-
-    def _get_state(self) -> dict:
-        return {"step": self.step}
-
-    def _set_state(self, state: dict) -> None:
-        self.step = check_int(state["step"], "state['step']", minimum=0)
 
 
 class AdaptiveHybrid(_Scored):

@@ -83,23 +83,31 @@ def test_same_seed_gives_the_same_history_bit_for_bit(make):
     np.testing.assert_array_equal(a.net.params, b.net.params)
 
 
-def test_adaptive_hybrid_resumes_from_a_checkpoint_exactly(tmp_path):
+def resumes_exactly(make, tmp_path, max_iter=12, interrupt_at=7):
+    """A run interrupted at ``interrupt_at`` and resumed equals an uninterrupted one."""
     path = tmp_path / "run.npz"
-    reference = fit(AdaptiveHybrid(), max_iter=12)
+    reference = fit(make(), max_iter=max_iter)
 
     def interrupt(row):
-        if row["iteration"] == 7:
+        if row["iteration"] == interrupt_at:
             raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):   # the checkpoint holds iteration 6, mid-run
-        fit(AdaptiveHybrid(), max_iter=12, checkpoint=path, callbacks=[interrupt])
+    with pytest.raises(KeyboardInterrupt):   # the checkpoint holds the iteration before
+        fit(make(), max_iter=max_iter, checkpoint=path, callbacks=[interrupt])
     X, Y = regression()
     net = bn.Network.mlp([4, 5, 5, 5, 5, 5, 5, 2], seed=1)
-    result = bn.Trainer(LBFGS(max_iter=5), AdaptiveHybrid(), max_iter=12, tol=0,
+    result = bn.Trainer(LBFGS(max_iter=5), make(), max_iter=max_iter, tol=0,
                         sensitivity_tol=None).fit(net, X, Y, resume_from=path)
     columns = [c for c in reference.history.columns if c not in ("cpu_s", "wall_s")]
-    assert reference.history[columns].equals(result.history[columns])
     np.testing.assert_array_equal(net.params, reference.net.params)
+    return reference.history[columns].equals(result.history[columns])
+
+
+@pytest.mark.parametrize("make", [AdaptiveHybrid, PaperBHybrid,
+                                  lambda: AdaptiveHybrid(layers=bn.selection.PingPong(),
+                                                         window=2)])
+def test_hybrids_resume_from_a_checkpoint_exactly(make, tmp_path):
+    assert resumes_exactly(make, tmp_path)
 
 
 def test_visit_cost_counts_layers_run_above_the_frozen_prefix():
@@ -144,22 +152,3 @@ def test_adaptive_hybrid_delegates_layer_steps_and_pools_their_rate():
     assert kinds[:4] == ["whole", "layer", "layer", "layer"]
     rate = json.loads(rows["selector"].iloc[4])["rates"][1]
     assert rate == pytest.approx(pooled_gain / pooled_cost, rel=1e-12)
-
-
-def test_adaptive_hybrid_with_a_layer_selector_resumes_exactly(tmp_path):
-    make = lambda: AdaptiveHybrid(layers=bn.selection.PingPong(), window=2)  # noqa: E731
-    reference = fit(make(), max_iter=10)
-
-    def interrupt(row):
-        if row["iteration"] == 6:
-            raise KeyboardInterrupt
-
-    path = tmp_path / "run.npz"
-    with pytest.raises(KeyboardInterrupt):
-        fit(make(), max_iter=10, checkpoint=path, callbacks=[interrupt])
-    X, Y = regression()
-    net = bn.Network.mlp([4, 5, 5, 5, 5, 5, 5, 2], seed=1)
-    result = bn.Trainer(LBFGS(max_iter=5), make(), max_iter=10, tol=0,
-                        sensitivity_tol=None).fit(net, X, Y, resume_from=path)
-    columns = [c for c in reference.history.columns if c not in ("cpu_s", "wall_s")]
-    assert reference.history[columns].equals(result.history[columns])
