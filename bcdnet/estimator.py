@@ -136,7 +136,7 @@ class BCDRegressor:
     linear_coef_ : ndarray of shape (n_features + 1, n_outputs) or None
         The linear part (on standardised data; intercept last) when ``linear_skip``.
     n_features_in_, n_outputs_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,) of str
+    feature_names_in_ : ndarray of shape (n_features,) of str
         The column names, when ``fit`` saw a DataFrame whose names are all strings;
         ``predict`` then refuses a DataFrame with other columns or another order
         (ValueError naming them).

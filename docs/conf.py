@@ -49,10 +49,8 @@ sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
     # Every plot_*.py is executed during the build; other files are shown, not run.
-    # plot_6 waits for BCDRegressor's scikit-learn tags (Pipeline needs __sklearn_tags__);
-    # once they are in, this line becomes: "filename_pattern": r"/plot_",
-    "filename_pattern": r"/plot_(?!6_)",
-    "ignore_pattern": r"__init__\.py|/custom_components\.py",
+    "filename_pattern": r"/plot_",
+    "ignore_pattern": r"__init__\.py|custom_components\.py",
     "plot_gallery": "False" if os.environ.get("BCDNET_DOCS_QUICK") else "True",
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": False,
