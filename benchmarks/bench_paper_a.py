@@ -66,7 +66,8 @@ def _configs(name: str, quick: bool) -> list[dict]:
     off = {"tol": 0.0, "sensitivity_tol": None}
     sel = {"backpropagation": ("all", {}),
            "bisection, first order": ("bisection", {"order": 1, "explore": 0.1}),
-           "bisection, second order": ("bisection", {"order": 2, "explore": 0.1})}
+           "bisection, second order": ("bisection", {"order": 2, "explore": 0.1,
+                                                      "trust_radius": 1e-3})}   # Paper A
     out = [{**base, "label": f"Table 1 (paper) | {m}", "init": "glorot", "selector": key,
             "selector_options": options, "optimizer": "gd",
             "optimizer_options": {"lr": 1e-4, "trust_radius": 1e-3, "max_iter": epochs},
