@@ -49,7 +49,7 @@ def add_parser(sub) -> None:
                         help="local worker processes, each on one BLAS thread; -1: every "
                              "core (default: 1)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="a Dask scheduler's address, e.g. tcp://10.0.0.5:8786 (needs "
+                        help="a Dask scheduler's address, e.g. tcp://127.0.0.1:8786 (needs "
                              "bcdnet[dask]); the workers need bcdnet and the data")
     parser.add_argument("--backend", default="loky",
                         choices=["loky", "threading", "sequential", "dask"],
