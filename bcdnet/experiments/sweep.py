@@ -7,7 +7,7 @@ on a Dask cluster; every finished row is written at once and a rerun skips it.
     grid = {"base": {"dataset": "ccpp"},
             "axes": {"selector": ["most_sensitive", "random"], "split": [0, 1, 2, 3, 4]}}
     rows = sweep(grid, "results/ccpp.csv", n_jobs=2)                 # two local processes
-    rows = sweep(grid, "results/ccpp.csv", scheduler="tcp://10.0.0.5:8786")     # a cluster
+    rows = sweep(grid, "results/ccpp.csv", scheduler="tcp://127.0.0.1:8786")   # a cluster
 """
 
 from __future__ import annotations
