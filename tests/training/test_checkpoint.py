@@ -74,8 +74,8 @@ def test_interrupt_and_resume_equals_an_uninterrupted_run(tmp_path, name, interr
 def test_periodic_checkpoints_and_refusals(tmp_path):
     X, Y, _ = data(1)
     path = tmp_path / "ck.npz"
-    bn.Trainer("lbfgs", "forward", max_iter=7, tol=0, sensitivity_tol=None, checkpoint=path,
-               checkpoint_every=3).fit(bn.Network.mlp([3, 4, 2], seed=0), X, Y)
+    full_budget(7, checkpoint=path, checkpoint_every=3).fit(bn.Network.mlp([3, 4, 2], seed=0),
+                                                            X, Y)
     assert read_checkpoint(path)["iteration"] == 7            # the final state is written too
     with pytest.raises(ValueError, match="fingerprint.architecture"):
         bn.Trainer("lbfgs", "forward", max_iter=9).fit(
@@ -94,13 +94,18 @@ def test_periodic_checkpoints_and_refusals(tmp_path):
 
 
 # ---------------------------------------------------------------------- fingerprint, budget
+def full_budget(max_iter, **options):
+    """A Trainer that runs all ``max_iter`` iterations (no loss or sensitivity tolerance)."""
+    return bn.Trainer("lbfgs", "forward", max_iter=max_iter, tol=0, sensitivity_tol=None,
+                      **options)
+
+
 def checkpointed_run(tmp_path, net=None, max_iter=4, validation=None, X=None, Y=None):
     X0, Y0, _ = data(2, n=80)
     X, Y = (X0 if X is None else X), (Y0 if Y is None else Y)
     path = tmp_path / "ck.npz"
     net = net or bn.Network.mlp([3, 4, 2], seed=0)
-    bn.Trainer("lbfgs", "forward", max_iter=max_iter, tol=0, checkpoint=path,
-               checkpoint_every=2).fit(net, X, Y, validation=validation)
+    full_budget(max_iter, checkpoint=path, checkpoint_every=2).fit(net, X, Y, validation=validation)
     return path, X, Y
 
 
@@ -133,23 +138,20 @@ def test_a_float32_run_resumes(tmp_path):
     net = bn.Network.mlp([3, 4, 2], seed=0, dtype="float32")
     path, X, Y = checkpointed_run(tmp_path, net=net)
     fresh = bn.Network.mlp([3, 4, 2], seed=5, dtype="float32")
-    result = bn.Trainer("lbfgs", "forward", max_iter=6, tol=0).fit(fresh, X, Y,
-                                                                    resume_from=path)
+    result = full_budget(6).fit(fresh, X, Y, resume_from=path)
     assert result.n_iter == 6
 
 
 def test_a_finished_run_continues_with_a_larger_budget(tmp_path):
     path, X, Y = checkpointed_run(tmp_path, max_iter=4)
     reference_net = bn.Network.mlp([3, 4, 2], seed=0)
-    reference = bn.Trainer("lbfgs", "forward", max_iter=8, tol=0).fit(reference_net, X, Y)
+    reference = full_budget(8).fit(reference_net, X, Y)
     net = bn.Network.mlp([3, 4, 2], seed=3)
-    resumed = bn.Trainer("lbfgs", "forward", max_iter=8, tol=0).fit(net, X, Y,
-                                                                     resume_from=path)
+    resumed = full_budget(8).fit(net, X, Y, resume_from=path)
     assert resumed.n_iter == 8
     assert without_timings(resumed.history).equals(without_timings(reference.history))
     np.testing.assert_array_equal(net.params, reference_net.params)
-    same = bn.Trainer("lbfgs", "forward", max_iter=4, tol=0).fit(
-        bn.Network.mlp([3, 4, 2]), X, Y, resume_from=path)
+    same = full_budget(4).fit(bn.Network.mlp([3, 4, 2]), X, Y, resume_from=path)
     assert same.n_iter == 4 and same.stop_reason.startswith("max_iter")
 
 
