@@ -40,11 +40,13 @@ from ._validation import check_int
 __all__ = ["auto_threads", "limit_threads", "set_threads", "get_threads", "check_threads",
            "blas_threads"]
 
-#: multiply-adds of one layer's product below which one thread is fastest (measured on a
-#: 2-core AVX2 machine: 8-(64x3)-1 on 10,000 rows, 4e7, gains from the second thread)
-WIDE_PRODUCT = 2 ** 24
+#: multiply-adds of one layer's product below which one thread is kept.  Measured on a
+#: shared 2-core AVX2 machine: 15-(64x4)-1 on 28,032 rows (1.1e8 per product) took 0.50 s
+#: on one thread and 1.3-1.6 s on two under load (0.25 s against 0.43 s when quiet): a
+#: second thread gains little on a quiet machine and loses several times on a busy one
+WIDE_PRODUCT = 2 ** 28
 #: a layer narrower than this on its smaller side stays on one thread at any row count
-WIDE_LAYER = 32
+WIDE_LAYER = 128
 
 _policy: dict = {"threads": "auto"}
 _local = threading.local()          # depth of nested limits in this thread
