@@ -61,14 +61,26 @@ def test_threads_none_leaves_the_environment_alone(two_threads):
     assert all(s == [2] for s in seen), f"threads inside fit: {seen}, expected untouched [2]"
 
 
-def test_auto_on_a_wide_network_uses_the_cores_allowed(two_threads):
+@pytest.fixture
+def quiet_machine(monkeypatch):
+    monkeypatch.setattr(_threads.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+
+
+def test_auto_on_a_wide_network_uses_the_cores_allowed(two_threads, quiet_machine):
     width = _threads.WIDE_LAYER
     X = np.random.default_rng(1).standard_normal((_threads.WIDE_PRODUCT // width**2 + 1, width))
     seen = fit_recording_threads("auto", X=X, sizes=(width, width, 1))
     assert all(s == [min(2, _threads._cores())] for s in seen), f"threads inside fit: {seen}"
 
 
-def test_auto_threads_rule():
+def test_auto_keeps_one_thread_on_a_busy_machine(monkeypatch):
+    monkeypatch.setattr(_threads.os, "getloadavg", lambda: (8.0, 8.0, 8.0))
+    assert auto_threads([15, 256, 256, 1], 10**6) == 1
+    monkeypatch.setattr(_threads.os, "getloadavg", lambda: (1.0, 1.0, 1.0))   # this process
+    assert auto_threads([15, 256, 256, 1], 10**6) == _threads._cores()
+
+
+def test_auto_threads_rule(quiet_machine):
     assert auto_threads([4, 10, 10, 10, 1], 10**7) == 1          # narrow: one thread always
     wide = [15, 256, 256, 1]
     assert auto_threads(wide, 100_000) == _threads._cores()
