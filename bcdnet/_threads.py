@@ -41,12 +41,12 @@ __all__ = ["auto_threads", "limit_threads", "set_threads", "get_threads", "check
            "blas_threads"]
 
 #: multiply-adds of one layer's product below which one thread is kept.  Measured on a
-#: shared 2-core AVX2 machine: 15-(64x4)-1 on 28,032 rows (1.1e8 per product) took 0.50 s
-#: on one thread and 1.3-1.6 s on two under load (0.25 s against 0.43 s when quiet): a
-#: second thread gains little on a quiet machine and loses several times on a busy one
-WIDE_PRODUCT = 2 ** 28
+#: 2-core AVX2 machine, 15-(64x4)-1 on 28,032 rows (1.1e8 per product): 0.18-0.21 s on
+#: two threads against 0.23 s on one when quiet, 1.3-1.6 s against 0.50 s under load (the
+#: load check of :func:`auto_threads` keeps one thread there)
+WIDE_PRODUCT = 2 ** 26
 #: a layer narrower than this on its smaller side stays on one thread at any row count
-WIDE_LAYER = 128
+WIDE_LAYER = 64
 
 _policy: dict = {"threads": "auto"}
 _local = threading.local()          # depth of nested limits in this thread
@@ -94,7 +94,7 @@ def _idle_cores(cores: int) -> int:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):
         return cores
-    return max(1, min(cores, int(cores - load + 1.5)))
+    return max(1, min(cores, int(cores - load + 2.0)))
 
 
 def auto_threads(sizes, n_rows: int) -> int:

@@ -76,6 +76,7 @@ def test_auto_on_a_wide_network_uses_the_cores_allowed(two_threads, quiet_machin
 def test_auto_keeps_one_thread_on_a_busy_machine(monkeypatch):
     monkeypatch.setattr(_threads.os, "getloadavg", lambda: (8.0, 8.0, 8.0))
     assert auto_threads([15, 256, 256, 1], 10**6) == 1
+    assert auto_threads([15, 64, 64, 64, 64, 1], 28_032) == 1
     monkeypatch.setattr(_threads.os, "getloadavg", lambda: (1.0, 1.0, 1.0))   # this process
     assert auto_threads([15, 256, 256, 1], 10**6) == _threads._cores()
 
@@ -85,7 +86,8 @@ def test_auto_threads_rule(quiet_machine):
     wide = [15, 256, 256, 1]
     assert auto_threads(wide, 100_000) == _threads._cores()
     assert auto_threads(wide, 10) == 1                            # too few rows to gain
-    assert auto_threads([15, 64, 64, 64, 64, 1], 28_032) == 1     # lost on a busy machine
+    assert auto_threads([15, 64, 64, 64, 64, 1], 28_032) == _threads._cores()
+    assert auto_threads([15, 32, 32, 1], 10**7) == 1               # narrower than 64
 
 
 def test_network_calls_follow_set_threads(two_threads):
