@@ -12,7 +12,7 @@ own duration and restores them after:
     1 thread while the largest product of a layer, :math:`N \cdot n_{in} \cdot n_{out}`
     multiply-adds on :math:`N` rows, stays below ``WIDE_PRODUCT`` or a layer that large is
     narrower than ``WIDE_LAYER`` on its smaller side; otherwise the cores this process may
-    run on.
+    run on that other work leaves idle (1-minute load average).
 an int
     That many threads.
 ``None``
@@ -40,11 +40,13 @@ from ._validation import check_int
 __all__ = ["auto_threads", "limit_threads", "set_threads", "get_threads", "check_threads",
            "blas_threads"]
 
-#: multiply-adds of one layer's product below which one thread is fastest (measured on a
-#: 2-core AVX2 machine: 8-(64x3)-1 on 10,000 rows, 4e7, gains from the second thread)
-WIDE_PRODUCT = 2 ** 24
+#: multiply-adds of one layer's product below which one thread is kept.  Measured on a
+#: 2-core AVX2 machine, 15-(64x4)-1 on 28,032 rows (1.1e8 per product): 0.18-0.21 s on
+#: two threads against 0.23 s on one when quiet, 1.3-1.6 s against 0.50 s under load (the
+#: load check of :func:`auto_threads` keeps one thread there)
+WIDE_PRODUCT = 2 ** 26
 #: a layer narrower than this on its smaller side stays on one thread at any row count
-WIDE_LAYER = 32
+WIDE_LAYER = 64
 
 _policy: dict = {"threads": "auto"}
 _local = threading.local()          # depth of nested limits in this thread
@@ -85,15 +87,30 @@ def _cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _idle_cores(cores: int) -> int:
+    """Cores not busy with other work, from the 1-minute load average (this process counts
+    for one); all of them where the load average is unavailable."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return cores
+    return max(1, min(cores, int(cores - load + 2.0)))
+
+
 def auto_threads(sizes, n_rows: int) -> int:
     r"""The ``"auto"`` thread count for a network of layer widths ``sizes`` on ``n_rows`` rows.
 
-    Returns the number of cores when some layer has :math:`N n_{in} n_{out} \ge`
-    ``WIDE_PRODUCT`` and :math:`\min(n_{in}, n_{out}) \ge` ``WIDE_LAYER``, else 1.
+    Returns the cores this process may use, less those busy with other work (the load
+    average), when some layer has :math:`N n_{in} n_{out} \ge` ``WIDE_PRODUCT`` and
+    :math:`\min(n_{in}, n_{out}) \ge` ``WIDE_LAYER``; else 1.  On a busy machine a second
+    BLAS thread waits for a core and the product takes several times longer (15-(256x4)-1
+    on 100,000 rows at load 3 on 2 cores: 6.3 s on one thread, 9.2-24 s on two).  OpenBLAS
+    splits a product by rows and columns of the result, not along the sum: products on 1 and
+    2 threads were found bitwise equal, so the load does not change the results.
     """
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         if min(n_in, n_out) >= WIDE_LAYER and n_rows * n_in * n_out >= WIDE_PRODUCT:
-            return _cores()
+            return _idle_cores(_cores())
     return 1
 
 

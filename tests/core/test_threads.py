@@ -35,8 +35,8 @@ def fit_recording_threads(threads, X=None, sizes=(3, 6, 1)):
         seen.append(blas_threads_now())
 
     net = bn.Network.mlp(list(sizes), seed=0)
-    bn.Trainer("lbfgs", "all", max_iter=3, threads=threads, callbacks=[record],
-               progress=False).fit(net, X, Y)
+    bn.Trainer("lbfgs", "all", max_iter=2, inner_max_iter=2, threads=threads,
+               callbacks=[record], progress=False).fit(net, X, Y)
     assert seen, "the callback was never called"
     return seen
 
@@ -61,17 +61,33 @@ def test_threads_none_leaves_the_environment_alone(two_threads):
     assert all(s == [2] for s in seen), f"threads inside fit: {seen}, expected untouched [2]"
 
 
-def test_auto_on_a_wide_network_uses_the_cores_allowed(two_threads):
-    X = np.random.default_rng(1).standard_normal((_threads.WIDE_PRODUCT // (64 * 64) + 1, 64))
-    seen = fit_recording_threads("auto", X=X, sizes=(64, 64, 1))
+@pytest.fixture
+def quiet_machine(monkeypatch):
+    monkeypatch.setattr(_threads.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+
+
+def test_auto_on_a_wide_network_uses_the_cores_allowed(two_threads, quiet_machine):
+    width = _threads.WIDE_LAYER
+    X = np.random.default_rng(1).standard_normal((_threads.WIDE_PRODUCT // width**2 + 1, width))
+    seen = fit_recording_threads("auto", X=X, sizes=(width, width, 1))
     assert all(s == [min(2, _threads._cores())] for s in seen), f"threads inside fit: {seen}"
 
 
-def test_auto_threads_rule():
+def test_auto_keeps_one_thread_on_a_busy_machine(monkeypatch):
+    monkeypatch.setattr(_threads.os, "getloadavg", lambda: (8.0, 8.0, 8.0))
+    assert auto_threads([15, 256, 256, 1], 10**6) == 1
+    assert auto_threads([15, 64, 64, 64, 64, 1], 28_032) == 1
+    monkeypatch.setattr(_threads.os, "getloadavg", lambda: (1.0, 1.0, 1.0))   # this process
+    assert auto_threads([15, 256, 256, 1], 10**6) == _threads._cores()
+
+
+def test_auto_threads_rule(quiet_machine):
     assert auto_threads([4, 10, 10, 10, 1], 10**7) == 1          # narrow: one thread always
     wide = [15, 256, 256, 1]
     assert auto_threads(wide, 100_000) == _threads._cores()
     assert auto_threads(wide, 10) == 1                            # too few rows to gain
+    assert auto_threads([15, 64, 64, 64, 64, 1], 28_032) == _threads._cores()
+    assert auto_threads([15, 32, 32, 1], 10**7) == 1               # narrower than 64
 
 
 def test_network_calls_follow_set_threads(two_threads):
