@@ -70,6 +70,14 @@ def check_train_args(args) -> dict:
                              ("--blas-threads", args.blas_threads, 0)):
         if value < low:
             raise UserError(f"{name} must be at least {low}, got {value}")
+    threads = args.threads.strip().lower()
+    if threads == "none":
+        threads = None
+    elif threads != "auto":
+        if not threads.isdigit() or int(threads) < 1:
+            raise UserError(f"--threads must be auto, none or a positive whole number, got "
+                            f"{args.threads!r}")
+        threads = int(threads)
     if not 0 < args.test_size < 1:
         raise UserError(f"--test-size must be between 0 and 1 (exclusive), got "
                         f"{args.test_size}")
@@ -84,7 +92,7 @@ def check_train_args(args) -> dict:
     if args.target is not None and not [t for t in args.target.split(",") if t.strip()]:
         raise UserError("--target must name at least one column, got an empty string")
     hidden = parse_hidden(args.hidden)
-    return {"hidden": hidden, "out": prepare_out(args.out)}
+    return {"hidden": hidden, "threads": threads, "out": prepare_out(args.out)}
 
 
 def prepare_out(out: str) -> Path:
@@ -216,7 +224,8 @@ def train(args) -> int:
                        n_networks=1, max_iter=args.max_iter, inner_max_iter=args.inner_max_iter,
                        icrs_init=args.icrs_init, batch_shell=args.batch_shell,
                        validation_fraction=0, linear_skip=False, tol=1e-6,
-                       random_state=args.seed)
+                       random_state=args.seed, dtype=args.dtype,
+                       threads=settings["threads"])
     n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
     print(f"{data.name}: {len(train_rows)} training and {len(test_rows)} test rows; network "
           f"{'-'.join(map(str, sizes))} ({args.activation}, {n_params} parameters); "

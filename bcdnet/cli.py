@@ -142,9 +142,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="output folder (default: ./bcdnet-model)")
     train.add_argument("--data-home", default=None,
                        help="folder with the UCI files (default: $BCDNET_DATA)")
-    train.add_argument("--blas-threads", type=int, default=1,
-                       help="BLAS threads while training, if threadpoolctl is installed; "
-                            "0: the BLAS default (default: 1, fastest for narrow networks)")
+    train.add_argument("--threads", default="auto", metavar="{auto,N,none}",
+                       help="BLAS threads for bcdnet's work: auto (default; one thread for "
+                            "narrow networks, more for wide ones), a number, or none to "
+                            "leave the BLAS libraries as they are")
+    train.add_argument("--blas-threads", type=int, default=0,
+                       help="an upper limit on every BLAS library's threads for the whole "
+                            "run; 0: none (default)")
+    train.add_argument("--dtype", default="float64", choices=["float64", "float32"],
+                       help="precision of the network (default: float64)")
     train.set_defaults(func=_cli_model.train)
 
     pred = sub.add_parser(

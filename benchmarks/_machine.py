@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bcdnet.experiments import git_commit   # the one reader of the commit
+
 
 ROOT = Path(__file__).resolve().parents[1]
 #: the variables that pin every library (BLAS, PyTorch's OpenMP) to one thread
@@ -50,19 +52,6 @@ def simd_level() -> str:
     return text + (f" (NPY_DISABLE_CPU_FEATURES={disabled})" if disabled else "")
 
 
-def git_commit() -> str:
-    """The repository's commit (short hash, "+ changes" when the tree differs), or "unknown"."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=ROOT, capture_output=True, text=True,
-                               timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return (commit + (" + uncommitted changes" if dirty else "")) if commit else "unknown"
-
-
 def machine_description() -> str:
     """Return a Markdown bullet list: CPU, cores, OS, Python, NumPy and its BLAS, peers."""
     cpu = platform.processor() or platform.machine()
@@ -82,9 +71,10 @@ def machine_description() -> str:
         f"- bcdnet commit: {git_commit()}",
     ]
     try:
-        from bcdnet._tanh import tanh_path
+        from bcdnet._tanh import speed_ratio, tanh_path
 
-        lines.append(f"- float64 tanh path: {tanh_path()} (bcdnet._tanh, timed at first use)")
+        lines.append(f"- float64 tanh path: {tanh_path()} (bcdnet._tanh, from the CPU); time of "
+                     f"its exp kernel / numpy.tanh here: {speed_ratio():.2f}")
     except ImportError:
         pass
     pinned = {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",

@@ -119,6 +119,8 @@ BAD = [   # (argv, what the one line must contain)
     (["train", "huge.csv", "--max-iter", "2", "--out", "huge-out"], "non-finite metrics"),
     (["train", "good.csv", "--target", ""], "--target must name at least one column"),
     (["train", "good.csv", "--blas-threads", "-1"], "--blas-threads must be at least 0"),
+    (["train", "good.csv", "--threads", "0"], "--threads must be auto, none or a positive"),
+    (["train", "good.csv", "--threads", "many"], "--threads must be auto, none or a positive"),
     (["train", "good.csv", "--optimizer", "bb", "--lr", "0.1"], "bb has no learning rate"),
     (["train", "good.csv", "--lr", "-1"], "--lr must be a positive finite number"),
     (["train", "good.csv", "--max-iter", "0"], "--max-iter must be at least 1"),
@@ -198,3 +200,19 @@ def test_two_trainings_into_one_out_leave_every_file_complete(tmp_path):
     for png in ("convergence.png", "parity.png", "residuals.png", "selection.png"):
         raw = (out / png).read_bytes()
         assert raw[:8] == b"\x89PNG\r\n\x1a\n" and raw[-8:-4] == b"IEND", png
+
+
+@pytest.mark.parametrize("threads", ["auto", "none", "1"])
+def test_train_in_float32_writes_a_float32_model(files, threads, monkeypatch):
+    """``--dtype float32`` trains and saves float32 networks; ``--threads`` takes its three
+    forms."""
+    import bcdnet as bn
+
+    monkeypatch.chdir(files)
+    out = f"f32-{threads}"
+    assert main(["train", "good.csv", "--dtype", "float32", "--threads", threads,
+                 "--max-iter", "2", "--out", out]) == 0
+    model = bn.load(files / out / "model.npz")
+    assert all(net.dtype == np.float32 for net in model.networks_)
+    assert model.dtype == "float32"
+    assert model.threads == {"auto": "auto", "none": None, "1": 1}[threads]
