@@ -1,30 +1,33 @@
-r"""How many BLAS threads bcdnet's own work uses: chosen from the problem size.
+r"""How many threads bcdnet's own work uses, and that BLAS never spins against it.
 
 The networks bcdnet trains are mostly a few neurons wide.  On such narrow products a second
 BLAS thread only adds synchronisation, and its spinning takes a core from the elementwise
 work: at the default threads of a 2-core machine the 4-10-10-10-1 gradient took 12 ms
-against 4 ms on one thread.  Wide layers on many rows do gain from more threads.  So every
-computation bcdnet runs (``Network`` evaluations, ``Trainer.fit``, ``BCDRegressor``) sets
-the threads of *every* BLAS library loaded in the process (through threadpoolctl) for its
-own duration and restores them after:
+against 4 ms on one thread.  So bcdnet parallelises by rows instead
+(:mod:`bcdnet._row_blocks`): a large evaluation is split into row blocks that run on
+threads of their own, each calling BLAS on one thread.  Every computation bcdnet runs
+(``Network`` evaluations, ``Trainer.fit``, ``BCDRegressor``) holds *every* BLAS library
+loaded in the process (through threadpoolctl) to one thread for its own duration, restores
+them after, and runs up to
 
 ``threads="auto"`` (the default)
-    1 thread while the largest product of a layer, :math:`N \cdot n_{in} \cdot n_{out}`
-    multiply-adds on :math:`N` rows, stays below ``WIDE_PRODUCT`` or a layer that large is
-    narrower than ``WIDE_LAYER`` on its smaller side; otherwise the cores this process may
-    run on that other work leaves idle (1-minute load average).
+    as many row blocks at once as the cores this process may run on that other work leaves
+    idle (1-minute load average), where the problem is large enough to be split at all
+    (:func:`bcdnet._row_blocks.row_blocks`); one otherwise;
 an int
-    That many threads.
+    that many;
 ``None``
-    Leave the environment alone (whatever BLAS, ``OPENBLAS_NUM_THREADS`` or an enclosing
-    context chose).
+    one, and the environment is left alone (whatever BLAS, ``OPENBLAS_NUM_THREADS`` or an
+    enclosing context chose).
 
-A limit set outside bcdnet is never raised: the threads used are at most what each library
-had on entry, so a joblib or Dask worker's single thread, an ``OPENBLAS_NUM_THREADS=1``
-or an enclosing ``threadpoolctl.threadpool_limits`` stay in force.  Calls nested inside one
-that already set the threads (a ``predict`` inside ``fit``) keep the outer choice.  The
-policy for direct ``Network`` calls is :func:`set_threads`; ``Trainer`` and
-``BCDRegressor`` take their own ``threads=``.  Without threadpoolctl nothing is changed.
+A limit set outside bcdnet is never raised: the threads used are at most what each BLAS
+library had on entry, so a joblib or Dask worker's single thread, an
+``OPENBLAS_NUM_THREADS=1`` or an enclosing ``threadpoolctl.threadpool_limits`` stay in
+force.  None of this changes a result: the row blocks are fixed by the problem and the
+machine, not by the threads (:mod:`bcdnet._row_blocks`).  Calls nested inside one that
+already set the threads (a ``predict`` inside ``fit``) keep the outer choice.  The policy
+for direct ``Network`` calls is :func:`set_threads`; ``Trainer`` and ``BCDRegressor`` take
+their own ``threads=``.  Without threadpoolctl BLAS is left alone.
 """
 
 from __future__ import annotations
@@ -38,15 +41,7 @@ import threading
 from ._validation import check_int
 
 __all__ = ["auto_threads", "limit_threads", "set_threads", "get_threads", "check_threads",
-           "blas_threads"]
-
-#: multiply-adds of one layer's product below which one thread is kept.  Measured on a
-#: 2-core AVX2 machine, 15-(64x4)-1 on 28,032 rows (1.1e8 per product): 0.18-0.21 s on
-#: two threads against 0.23 s on one when quiet, 1.3-1.6 s against 0.50 s under load (the
-#: load check of :func:`auto_threads` keeps one thread there)
-WIDE_PRODUCT = 2 ** 26
-#: a layer narrower than this on its smaller side stays on one thread at any row count
-WIDE_LAYER = 64
+           "blas_threads", "cores", "row_threads", "member_processes"]
 
 _policy: dict = {"threads": "auto"}
 _local = threading.local()          # depth of nested limits in this thread
@@ -80,6 +75,16 @@ def get_threads():
     return _policy["threads"]
 
 
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity), a constant of the machine."""
+    return _cores()
+
+
+def row_threads() -> int:
+    """Row blocks to run at once here: what the enclosing :func:`limit_threads` chose, else 1."""
+    return getattr(_local, "row_threads", 1)
+
+
 def _cores() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -100,18 +105,40 @@ def _idle_cores(cores: int) -> int:
 def auto_threads(sizes, n_rows: int) -> int:
     r"""The ``"auto"`` thread count for a network of layer widths ``sizes`` on ``n_rows`` rows.
 
-    Returns the cores this process may use, less those busy with other work (the load
-    average), when some layer has :math:`N n_{in} n_{out} \ge` ``WIDE_PRODUCT`` and
-    :math:`\min(n_{in}, n_{out}) \ge` ``WIDE_LAYER``; else 1.  On a busy machine a second
-    BLAS thread waits for a core and the product takes several times longer (15-(256x4)-1
-    on 100,000 rows at load 3 on 2 cores: 6.3 s on one thread, 9.2-24 s on two).  OpenBLAS
-    splits a product by rows and columns of the result, not along the sum: products on 1 and
-    2 threads were found bitwise equal, so the load does not change the results.
+    The cores this process may use, less those busy with other work (the load average),
+    where the evaluation splits into more than one row block; else 1.  Python threads
+    waiting for a core only wait (unlike BLAS threads, which spin), and the load never
+    changes a result: the blocks do not depend on it.
     """
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        if min(n_in, n_out) >= WIDE_LAYER and n_rows * n_in * n_out >= WIDE_PRODUCT:
-            return _idle_cores(_cores())
-    return 1
+    from ._row_blocks import row_blocks
+
+    if len(row_blocks(n_rows, sum(list(sizes or [])[1:]))) < 2:
+        return 1
+    return _idle_cores(_cores())
+
+
+#: values times evaluations (rows x summed widths x visits x iterations per visit) of one
+#: network below which an ensemble trains in this process: about a second of work on one
+#: core, against about 1.5 s to start two worker processes the first time
+MEMBER_WORK = 5e7
+
+
+def member_processes(threads, n_members: int, work: float) -> int:
+    """Worker processes to train ``n_members`` independent networks in, at once (1: here).
+
+    ``work`` is one network's :data:`MEMBER_WORK` measure.  The thread policy decides as for
+    row blocks: ``"auto"`` the idle cores, an int that many, None one; never above a BLAS
+    limit set outside (a joblib or Dask worker's one thread), and one for a small problem.
+    A small network on a few thousand rows cannot use a second core through threads (the
+    GIL is handed over at every NumPy call), but two networks in two processes can.
+    Each process runs on one thread, and the row blocks do not depend on threads, so the
+    networks come out the same bit for bit as when trained here.
+    """
+    if threads is None or n_members < 2 or work < MEMBER_WORK or getattr(_local, "depth", 0):
+        return 1
+    wanted = _idle_cores(_cores()) if threads == "auto" else threads
+    outside = [lib.num_threads for lib in _blas_libraries()]
+    return max(1, min([n_members, wanted, *outside]))
 
 
 def _blas_libraries():
@@ -128,10 +155,11 @@ def _blas_libraries():
 
 @contextlib.contextmanager
 def limit_threads(threads, sizes=None, n_rows: int = 0):
-    """Run the body with bcdnet's BLAS threads: ``threads`` resolved for ``sizes`` and ``n_rows``.
+    """Run the body with bcdnet's threads: ``threads`` resolved for ``sizes`` and ``n_rows``.
 
-    ``threads`` is ``"auto"``, an int or None (see the module documentation).  Inside an
-    enclosing ``limit_threads`` this does nothing.
+    BLAS is held to one thread, and up to the resolved count of row blocks run at once
+    (:func:`row_threads`).  ``threads`` is ``"auto"``, an int or None (see the module
+    documentation).  Inside an enclosing ``limit_threads`` this does nothing.
     """
     depth = getattr(_local, "depth", 0)
     if threads is None or depth:
@@ -144,15 +172,15 @@ def limit_threads(threads, sizes=None, n_rows: int = 0):
     wanted = auto_threads(sizes, n_rows) if threads == "auto" else threads
     libraries = _blas_libraries()
     original = [lib.num_threads for lib in libraries]
-    target = min([wanted, *original])                 # never above a limit set outside
-    changed = [(lib, n) for lib, n in zip(libraries, original) if n != target]
+    rows = min([wanted, *original])                   # never above a limit set outside
+    changed = [(lib, n) for lib, n in zip(libraries, original) if n != 1]
     for lib, _ in changed:
-        lib.set_num_threads(target)
-    _local.depth = 1
+        lib.set_num_threads(1)
+    _local.depth, _local.row_threads = 1, rows
     try:
         yield
     finally:
-        _local.depth = 0
+        _local.depth, _local.row_threads = 0, 1
         for lib, n in changed:
             lib.set_num_threads(n)
 

@@ -47,7 +47,7 @@ from ._estimator_data import (canonical_rows, check_feature_names, check_X, chec
 from ._estimator_params import as_generator, check_params
 from ._sklearn import not_fitted_error, regressor_tags
 from ._validation import check_no_overflow
-from ._threads import limit_threads
+from ._threads import limit_threads, member_processes
 from .backend import to_numpy
 from .datasets import Standardizer
 from .metrics import r2_score
@@ -299,11 +299,19 @@ class BCDRegressor:
         if len(val_rows):
             validation = (Xs[val_rows], Ys[val_rows], None if w is None else w[val_rows])
         train = (Xs[train_rows], Ys[train_rows], w_train)
-        self.networks_, self.results_ = [], []
-        for s in seeds:
-            net, result = self._fit_network(p, sizes, s, train, validation)
-            self.networks_.append(net)
-            self.results_.append(result)
+        members = [self._member(p, sizes, s, validation is not None) for s in seeds]
+        inner = p["inner_max_iter"] or 100            # None: the optimizer's own limit
+        work = len(train[0]) * sum(sizes[1:]) * p["max_iter"] * inner
+        processes = member_processes(p["threads"], len(members), work)
+        if processes > 1:     # independent networks: one process each, same bits as here
+            from joblib import Parallel, delayed
+            fitted = Parallel(n_jobs=processes, backend="loky")(
+                delayed(_train_member)(net, trainer, train, validation)
+                for net, trainer in members)
+        else:
+            fitted = [_train_member(net, trainer, train, validation) for net, trainer in members]
+        self.networks_ = [net for net, _ in fitted]
+        self.results_ = [result for _, result in fitted]
         self.net_, self.result_ = self.networks_[0], self.results_[0]
         self.history_ = _joined_histories(self.results_)
         self.stop_reason_ = "; ".join(dict.fromkeys(r.stop_reason for r in self.results_))
@@ -316,10 +324,9 @@ class BCDRegressor:
             del self.feature_names_in_
         return self
 
-    def _fit_network(self, p, sizes, seed, train, validation):
-        """Draw one network from ``seed``, train it on ``train = (X, Y, w)`` with early
-        stopping on ``validation`` ``(X, Y, w)`` (or None); return it and the Trainer's
-        result.  ``p`` holds the checked parameters."""
+    def _member(self, p, sizes, seed, early_stopping: bool):
+        """One network drawn from ``seed`` and the Trainer that trains it (with patience
+        when ``early_stopping``); ``p`` holds the checked parameters."""
         net = Network.mlp(sizes, activation=p["activation"], init=p["init"], seed=seed,
                           dtype=p["dtype"])
         if p["linear_skip"]:
@@ -329,10 +336,10 @@ class BCDRegressor:
                           max_iter=p["max_iter"], inner_max_iter=p["inner_max_iter"],
                           icrs_init=p["icrs_init"], batch_shell=p["batch_shell"], tol=p["tol"],
                           sensitivity_tol=None,
-                          patience=None if validation is None else p["patience"],
+                          patience=p["patience"] if early_stopping else None,
                           seed=seed, validate_steps=p["validate_steps"],
                           progress=p["progress"], threads=p["threads"])
-        return net, trainer.fit(net, *train, validation)
+        return net, trainer
 
     def _linear(self, Xs):
         return Xs @ self.linear_coef_[:-1] + self.linear_coef_[-1]
@@ -370,6 +377,13 @@ class BCDRegressor:
     def score(self, X, y, sample_weight=None) -> float:
         """The coefficient of determination R² of ``predict(X)`` against ``y``."""
         return r2_score(y, self.predict(X), sample_weight=sample_weight)
+
+
+def _train_member(net, trainer, train, validation):
+    """Train ``net`` with ``trainer`` on ``train = (X, Y, w)``, early stopping on
+    ``validation`` (or None); return the network and the Trainer's result.  Module level:
+    a worker process runs it when the networks train at once (:func:`member_processes`)."""
+    return net, trainer.fit(net, *train, validation)
 
 
 def _differs(value, default) -> bool:

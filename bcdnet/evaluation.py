@@ -8,6 +8,9 @@ These two functions are what :class:`~bcdnet.network.Network` and
 ``start`` (the frozen prefix; docs/design.rst, section Architecture), and restrict the
 parameter part to a block when one is given.  ``net`` is anything with ``layers``, ``loss``, ``xp``, ``dtype``,
 ``param_slices``, ``scale_slices``, ``n_params`` and ``scales`` (a Network).
+
+Large evaluations run in row blocks, on threads where the thread policy allows, and their
+parts are summed (:mod:`bcdnet._row_blocks`, which gives the identity this relies on).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import functools
 import numpy as np
 
 from . import passes
+from ._row_blocks import row_blocks, run_blocks
+from .backend import is_host_array
 
 __all__ = ["evaluate", "curvature_product", "quiet_overflow"]
 
@@ -46,6 +51,39 @@ def quiet_overflow(fn):
     return wrapper
 
 
+def _row_parts(net, A_in, w, start):
+    """``[(rows, share), ...]``: the row blocks of this evaluation and each one's factor
+    :math:`c_k` in the loss (:mod:`bcdnet._row_blocks`); None for one block.
+
+    Only a loss that says it is a weighted mean over rows (``row_mean``) is split, and only
+    host arrays (a GPU runs one evaluation at a time anyway).
+    """
+    if not getattr(net.loss, "row_mean", False) or not is_host_array(A_in):
+        return None
+    blocks = row_blocks(A_in.shape[0], sum(layer.n_out for layer in net.layers[start:]))
+    if len(blocks) < 2:
+        return None
+    if w is None:
+        return [(rows, (rows.stop - rows.start) / A_in.shape[0]) for rows in blocks]
+    w = w / w.max()                          # as the loss does: no overflow in the sums
+    total = float(w.sum())
+    if not total > 0:                        # rows that all weigh 0: one block, as before
+        return None
+    return [(rows, float(w[rows].sum()) / total) for rows in blocks]
+
+
+def _in_blocks(one, parts, tape, n_results):
+    """Run ``one(rows, share, tape_k)`` on every block; return the parts summed in block
+    order (floats added, arrays accumulated into the first block's)."""
+    tapes = tape.parts(len(parts))
+    results = run_blocks(lambda k: one(*parts[k], tapes[k]), len(parts))
+    total = list(results[0])
+    for result in results[1:]:
+        for i in range(n_results):
+            if result[i] is not None:
+                total[i] += result[i]      # arrays in place: the first block's own
+    return tuple(total)
+
 
 @quiet_overflow
 def evaluate(net, A_in, Y, w, tape, grad=True, grad_scales=False, block=None,
@@ -55,10 +93,25 @@ def evaluate(net, A_in, Y, w, tape, grad=True, grad_scales=False, block=None,
     ``A_in`` is the input of layer ``start``.  With ``block`` given, the parameter gradient
     covers only the block's slice.  Returns ``(E, g or None, s or None)``.
     """
+    parts = _row_parts(net, A_in, w, start)
+    if parts is None:
+        return _evaluate(net, A_in, Y, w, tape, grad, grad_scales, block, start)
+
+    def one(rows, share, tape_k):
+        return _evaluate(net, A_in[rows], Y[rows], None if w is None else w[rows], tape_k,
+                         grad, grad_scales, block, start, share)
+    return _in_blocks(one, parts, tape, 3)
+
+
+def _evaluate(net, A_in, Y, w, tape, grad, grad_scales, block, start, share=None):
+    """:func:`evaluate` on one block of rows; ``share`` scales its loss (None: 1)."""
     layers = net.layers
     P = passes.forward(layers, A_in, tape, start)
     dP = tape.loss_cache.buffer("dP", P.shape, P.dtype)
     f, dP = net.loss.value_and_grad(P, Y, w, out=dP)
+    if share is not None:
+        f *= share
+        dP *= share
     if not grad and not grad_scales:
         return f, None, None
     g = s = grads = scale_views = None
@@ -76,6 +129,8 @@ def evaluate(net, A_in, Y, w, tape, grad=True, grad_scales=False, block=None,
     return f, g, s
 
 
+
+
 @quiet_overflow
 def curvature_product(net, A_in, Y, w, tape, v=None, u=None, gauss_newton=False,
                       block=None, start=0):
@@ -86,6 +141,18 @@ def curvature_product(net, A_in, Y, w, tape, v=None, u=None, gauss_newton=False,
     the product, ``(Hv_params or None, Hv_scales or None)``; the params part is computed when
     ``v`` is given, the scales part when ``u`` is given.
     """
+    parts = _row_parts(net, A_in, w, start)
+    if parts is None:
+        return _curvature(net, A_in, Y, w, tape, v, u, gauss_newton, block, start)
+
+    def one(rows, share, tape_k):
+        return _curvature(net, A_in[rows], Y[rows], None if w is None else w[rows], tape_k,
+                          v, u, gauss_newton, block, start, share)
+    return _in_blocks(one, parts, tape, 2)
+
+
+def _curvature(net, A_in, Y, w, tape, v, u, gauss_newton, block, start, share=None):
+    """:func:`curvature_product` on one block of rows; ``share`` scales its loss (None: 1)."""
     layers = net.layers
     if block is None:
         V = None if v is None else _views(v, net.param_slices, start)
@@ -103,10 +170,14 @@ def curvature_product(net, A_in, Y, w, tape, v=None, u=None, gauss_newton=False,
     if RP is None:
         RP = net.xp.zeros_like(P)
     RdP = net.loss.hvp(P, Y, RP, w, out=tape.loss_cache.buffer("RdP", P.shape, P.dtype))
+    if share is not None:
+        RdP *= share
     if gauss_newton:  # G v = J^T (loss Hessian) J v: an ordinary backward pass of RdP
         passes.backward(layers, tape, RdP, start, hv_views, hs_views)
     else:
         dP = tape.loss_cache.buffer("dP", P.shape, P.dtype)
         _, dP = net.loss.value_and_grad(P, Y, w, out=dP)
+        if share is not None:
+            dP *= share
         passes.r_backward(layers, tape, dP, RdP, start, V, U, hv_views, hs_views)
     return hv, hs

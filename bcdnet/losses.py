@@ -32,7 +32,15 @@ class Loss(abc.ABC):
     positive sum) is validated by the caller at the public boundary, and losses trust it.
     ``out``, when given, is a preallocated array shaped like ``P`` that receives the result
     and is returned.  Compute in the namespace of ``P`` (``namespace_of(P)``).
+
+    A loss that is a weighted mean over rows, :math:`E = \sum_n w_n e_n / \sum_n w_n` with
+    :math:`e_n` depending on row :math:`n` only, may set ``row_mean = True``: large
+    evaluations are then split into row blocks run on several threads
+    (:mod:`bcdnet._row_blocks`).  The default is False (one block, whatever the loss).
     """
+
+    #: whether E is a weighted mean over rows of per-row terms (see above)
+    row_mean = False
 
     @abc.abstractmethod
     def value(self, P, Y, sample_weight=None) -> float:
@@ -74,6 +82,8 @@ class MSE(Loss):
     samples and outputs (docs/design.rst).  Weights are normalised by their sum, so scaling all
     weights leaves :math:`E` unchanged and integer weights equal repeated rows.
     """
+
+    row_mean = True
 
     @staticmethod
     def _scale(P, sample_weight):

@@ -69,6 +69,13 @@ class Tape:
         self.caches = [Cache(xp) for _ in range(n_layers)]
         self.loss_cache = Cache(xp)
         self._ones = None
+        self._parts: list[Tape] = []
+
+    def parts(self, n: int) -> list:
+        """``n`` tapes of their own, one per row block (:mod:`bcdnet._row_blocks`), kept."""
+        if len(self._parts) != n:
+            self._parts = [Tape(len(self.caches), self.xp) for _ in range(n)]
+        return self._parts
 
     def ones(self, n: int, dtype) -> np.ndarray:
         """Return a vector of ``n`` ones (kept between calls)."""

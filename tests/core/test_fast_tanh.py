@@ -1,4 +1,4 @@
-"""The exp-based float64 tanh and the sigmoid: relative error <= 1e-13 over the whole range."""
+"""The expm1-based float64 tanh and the sigmoid: relative error <= 1e-13 over the whole range."""
 
 import numpy as np
 import pytest
@@ -39,11 +39,22 @@ def test_tanh_exp_matches_numpy_on_a_dense_grid():
     assert err.max() <= RTOL, f"max relative error {err.max():.3g} at z={z[err.argmax()]!r}"
 
 
-def test_tanh_exp_is_accurate_around_the_switch_to_the_polynomial():
-    edge = _tanh._SMALL
-    z = np.concatenate([np.linspace(edge / 2, 2 * edge, 100_001), np.nextafter(edge, [0, 1])])
+def test_tanh_exp_is_accurate_at_the_table_points_their_midpoints_and_the_clip():
+    """Grid points a = k/64 of x = 2z, the ties between two points (where rint chooses),
+    their neighbours, and the clip at |x| = 40: the places a wrong index or b would show."""
+    k = np.arange(-_tanh._N, _tanh._N + 1)
+    x = np.concatenate([k / 64, (k + 0.5) / 64])
+    x = np.concatenate([x, np.nextafter(x, np.inf), np.nextafter(x, -np.inf)])
+    z = np.concatenate([x / 2, [19.999, 20.0, 20.001, 40.0, -19.999, -20.001]])
     err = relative_error(tanh_exp(z), np.tanh(z))
     assert err.max() <= RTOL, f"max relative error {err.max():.3g} at z={z[err.argmax()]!r}"
+
+
+def test_tanh_exp_works_across_chunks(monkeypatch):
+    monkeypatch.setattr(_tanh, "_CHUNK", 7)
+    z = np.linspace(-5, 5, 100).reshape(4, 25)
+    err = relative_error(tanh_exp(z), np.tanh(z))
+    assert err.max() <= RTOL
 
 
 @settings(max_examples=200, deadline=None)

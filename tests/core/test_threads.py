@@ -1,4 +1,4 @@
-"""bcdnet's BLAS thread policy: in force inside fit, lifted after, never above an outside limit."""
+"""bcdnet's thread policy: in force inside fit, lifted after, never above an outside limit."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import pytest
 threadpoolctl = pytest.importorskip("threadpoolctl")
 
 import bcdnet as bn  # noqa: E402
-from bcdnet import _threads  # noqa: E402
+from bcdnet import _row_blocks, _threads  # noqa: E402
 from bcdnet._threads import auto_threads, check_threads, limit_threads  # noqa: E402
 
 
@@ -66,11 +66,24 @@ def quiet_machine(monkeypatch):
     monkeypatch.setattr(_threads.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
 
 
-def test_auto_on_a_wide_network_uses_the_cores_allowed(two_threads, quiet_machine):
-    width = _threads.WIDE_LAYER
-    X = np.random.default_rng(1).standard_normal((_threads.WIDE_PRODUCT // width**2 + 1, width))
-    seen = fit_recording_threads("auto", X=X, sizes=(width, width, 1))
-    assert all(s == [min(2, _threads._cores())] for s in seen), f"threads inside fit: {seen}"
+def test_auto_on_a_large_problem_runs_row_blocks_on_the_cores_allowed(two_threads,
+                                                                      quiet_machine):
+    """BLAS stays on one thread inside fit; the cores go to row blocks instead."""
+    width = 64
+    rows = 2 * _row_blocks.MIN_BLOCK_WORK // (width + 1) + 1      # two blocks' worth
+    X = np.random.default_rng(1).standard_normal((rows, width))
+    seen, row_threads = [], []
+
+    def record(row):
+        seen.append(blas_threads_now())
+        row_threads.append(_threads.row_threads())
+
+    net = bn.Network.mlp([width, width, 1], seed=0)
+    bn.Trainer("lbfgs", "all", max_iter=1, inner_max_iter=1, threads="auto",
+               callbacks=[record], progress=False).fit(net, X, X[:, :1])
+    assert all(s == [1] for s in seen), f"BLAS threads inside fit: {seen}"
+    assert row_threads and all(t == min(2, _threads._cores()) for t in row_threads)
+    assert _threads.row_threads() == 1 and blas_threads_now() == [2]
 
 
 def test_auto_keeps_one_thread_on_a_busy_machine(monkeypatch):
@@ -82,12 +95,12 @@ def test_auto_keeps_one_thread_on_a_busy_machine(monkeypatch):
 
 
 def test_auto_threads_rule(quiet_machine):
-    assert auto_threads([4, 10, 10, 10, 1], 10**7) == 1          # narrow: one thread always
+    cores = _threads._cores()
+    assert auto_threads([4, 10, 10, 10, 1], 7654) == 1           # one row block: one thread
+    assert auto_threads([4, 10, 10, 10, 1], 10**7) == cores       # many rows: every core
     wide = [15, 256, 256, 1]
-    assert auto_threads(wide, 100_000) == _threads._cores()
-    assert auto_threads(wide, 10) == 1                            # too few rows to gain
-    assert auto_threads([15, 64, 64, 64, 64, 1], 28_032) == _threads._cores()
-    assert auto_threads([15, 32, 32, 1], 10**7) == 1               # narrower than 64
+    assert auto_threads(wide, 100_000) == cores
+    assert auto_threads(wide, 10) == 1                            # too few rows to split
 
 
 def test_network_calls_follow_set_threads(two_threads):
@@ -107,8 +120,15 @@ def test_network_calls_follow_set_threads(two_threads):
 def test_nested_limits_keep_the_outer_choice(two_threads):
     with limit_threads(2, [3, 4, 1], 10):
         with limit_threads(1, [3, 4, 1], 10):
-            assert blas_threads_now() == [2]
-    assert blas_threads_now() == [2]
+            assert blas_threads_now() == [1] and _threads.row_threads() == 2
+        assert _threads.row_threads() == 2
+    assert blas_threads_now() == [2] and _threads.row_threads() == 1
+
+
+def test_row_threads_never_exceed_an_outside_limit(two_threads):
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+        with limit_threads(4, [3, 4, 1], 10):
+            assert _threads.row_threads() == 1
 
 
 @pytest.mark.parametrize("bad", [0, -1, "many", 1.5])

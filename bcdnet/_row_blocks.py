@@ -1,0 +1,99 @@
+r"""Row blocks: one evaluation split by rows, the blocks run on threads, the parts summed.
+
+The loss bcdnet trains is a weighted mean over rows (:class:`~bcdnet.losses.MSE`,
+``row_mean = True``), so on rows split into blocks :math:`B_1, \dots, B_K`
+
+.. math::  E = \sum_k c_k E_k, \qquad \nabla E = \sum_k c_k \nabla E_k, \qquad
+           c_k = \frac{\sum_{n \in B_k} w_n}{\sum_n w_n}
+
+(:math:`c_k = |B_k| / N` without weights), where :math:`E_k` is the loss of block
+:math:`k` alone; the same holds for every derivative, Hessian-vector products included.
+Each block has its own buffers (:meth:`bcdnet.passes.Tape.parts`), so the blocks can run
+at once on several threads: NumPy releases the GIL inside its loops and BLAS products.
+On a 2-core AVX2 machine this took the gradient of 4-(5x20)-2 on 10,000 rows from 27 ms to
+17 ms, and 15-(256x4)-1 on 100,000 rows from 4.5 s on two BLAS threads to 3.2 s
+(``benchmarks/results/core.md`` has the current figures).
+
+**The blocks do not depend on the threads.**  Their number is a function of the rows, the
+work per row and the machine's cores only (:func:`row_blocks`), and the parts are summed
+in block order whichever thread computed them.  So one thread, two threads, a joblib
+worker held to one thread and an unloaded laptop all give the same bits on one machine;
+the thread policy (:mod:`bcdnet._threads`) only decides how many blocks run at once.
+Small problems stay one block: below ``MIN_BLOCK_WORK`` values per block, handing the GIL
+between threads (at every NumPy call) costs about what the second core gains.  Several
+small networks gain from processes instead (:func:`bcdnet._threads.member_processes`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from ._threads import cores, row_threads
+
+__all__ = ["row_blocks", "run_blocks", "MIN_BLOCK_WORK"]
+
+#: activations a block must compute (rows x the widths of the layers run) to be worth a
+#: thread of its own.  On the 2-core AVX2 machine, 4-(5x20)-2 on 10,000 rows (510,000
+#: values per block in two blocks) ran 1.6x faster on two threads; 4-10-10-10-1 on 7,654
+#: rows (118,000 per block) between 1.35x faster and 1.2x slower from one measurement to
+#: the next, and slower on one thread than unsplit; on 2,000 rows (31,000) 2.3x slower.
+MIN_BLOCK_WORK = 250_000
+
+_pool: dict = {"executor": None, "size": 0}
+_pool_lock = threading.Lock()
+
+
+def row_blocks(n_rows: int, width: int, n_cores: int | None = None) -> list[slice]:
+    """Consecutive row slices for ``n_rows`` rows through layers whose widths sum to ``width``.
+
+    As many blocks as the machine has cores (``n_cores``, default :func:`bcdnet._threads.cores`),
+    fewer when a block would hold under ``MIN_BLOCK_WORK`` values; one slice of every row
+    when the problem is that small.  Blocks differ in size by at most one row.
+    """
+    n_cores = cores() if n_cores is None else n_cores
+    n = int(max(1, min(n_cores, (n_rows * max(width, 1)) // MIN_BLOCK_WORK, n_rows)))
+    edges = [n_rows * k // n for k in range(n + 1)]
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def _executor(size: int) -> ThreadPoolExecutor:
+    with _pool_lock:
+        if _pool["executor"] is None or _pool["size"] < size:
+            if _pool["executor"] is not None:
+                _pool["executor"].shutdown(wait=False)
+            _pool["executor"] = ThreadPoolExecutor(size, thread_name_prefix="bcdnet-rows")
+            _pool["size"] = size
+        return _pool["executor"]
+
+
+def _forget_pool() -> None:
+    """In a forked child the pool's threads do not exist: start a new pool on first use."""
+    _pool.update(executor=None, size=0)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _quiet(fn, k):
+    """``fn(k)`` with overflow warnings off, as in the calling thread (``quiet_overflow``)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return fn(k)
+
+
+def run_blocks(fn, n_blocks: int) -> list:
+    """Return ``[fn(0), ..., fn(n_blocks - 1)]``, running up to :func:`row_threads` at once.
+
+    Block 0 runs in the calling thread; an exception in any block is raised here.
+    """
+    threads = min(n_blocks, row_threads())
+    if threads <= 1:
+        return [fn(k) for k in range(n_blocks)]
+    executor = _executor(threads - 1)
+    futures = [executor.submit(_quiet, fn, k) for k in range(1, n_blocks)]
+    first = fn(0)
+    return [first] + [f.result() for f in futures]

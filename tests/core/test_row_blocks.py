@@ -1,0 +1,119 @@
+"""Row blocks: an evaluation split by rows equals the whole one, and the threads never
+change a bit (bcdnet/_row_blocks.py)."""
+
+import multiprocessing
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import bcdnet as bn
+from bcdnet import _row_blocks
+from bcdnet._row_blocks import row_blocks
+from bcdnet._threads import limit_threads
+
+
+@settings(max_examples=200, deadline=None)
+@given(n_rows=st.integers(1, 10**6), width=st.integers(1, 600), cores=st.integers(1, 64))
+def test_blocks_cover_the_rows_once_in_order_and_are_worth_a_thread(n_rows, width, cores):
+    blocks = row_blocks(n_rows, width, cores)
+    assert blocks[0].start == 0 and blocks[-1].stop == n_rows
+    assert all(a.stop == b.start for a, b in zip(blocks[:-1], blocks[1:]))
+    sizes = [b.stop - b.start for b in blocks]
+    assert max(sizes) - min(sizes) <= 1 and min(sizes) >= 1
+    assert len(blocks) <= cores
+    if len(blocks) > 1:
+        assert min(sizes) * width >= _row_blocks.MIN_BLOCK_WORK - width
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks on small data (3 of them, whatever the machine's cores)."""
+    monkeypatch.setattr(_row_blocks, "MIN_BLOCK_WORK", 50)
+    monkeypatch.setattr(_row_blocks, "cores", lambda: 3)
+
+
+def evaluations(net, X, Y, w, v, u):
+    """Everything a network evaluates, with its blocks as they are now."""
+    obj = net.block_objective(1, X, Y, w)
+    return {"loss_grad": net.loss_grad(X, Y, w), "scales_grad": net.scales_grad(X, Y, w),
+            "hvp": net.hvp(X, Y, v, w), "gnvp": net.gnvp(X, Y, v, w),
+            "scales_hvp": net.scales_hvp(X, Y, u, w),
+            "block": obj(obj.x0()), "block_hvp": obj.hvp(obj.x0(), v[:obj.size]),
+            "loss": net.loss_value(X, Y, w)}
+
+
+def flat(result):
+    parts = result if isinstance(result, tuple) else (result,)
+    return np.concatenate([np.atleast_1d(np.asarray(p, dtype=float)) for p in parts])
+
+
+def problem(weighted, seed=0):
+    rng = np.random.default_rng(seed)
+    net = bn.Network.mlp([3, 7, 5, 2], activation="tanh", seed=seed)
+    net.scales = rng.uniform(0.5, 1.5, net.scales.size)
+    X, Y = rng.standard_normal((61, 3)), rng.standard_normal((61, 2))
+    w = rng.uniform(0, 2, 61) if weighted else None
+    if weighted:
+        w[:20] = 0.0                       # a block that weighs nothing
+    return net, X, Y, w, rng.standard_normal(net.n_params), rng.standard_normal(net.scales.size)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_blocks_give_the_whole_evaluation(small_blocks, monkeypatch, weighted):
+    net, X, Y, w, v, u = problem(weighted)
+    assert len(row_blocks(61, sum(net.sizes[1:]))) == 3
+    split = evaluations(net, X, Y, w, v, u)
+    monkeypatch.setattr(_row_blocks, "MIN_BLOCK_WORK", 10**12)
+    whole = evaluations(net, X, Y, w, v, u)
+    for name in whole:
+        a, b = flat(split[name]), flat(whole[name])
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14 * np.abs(b).max(),
+                                   err_msg=name)
+
+
+def test_threads_never_change_a_bit(small_blocks):
+    net, X, Y, w, v, u = problem(weighted=True)
+    results = []
+    for threads in (1, 2, 3, "auto"):
+        with limit_threads(threads, net.sizes, X.shape[0]):
+            results.append({k: flat(r) for k, r in evaluations(net, X, Y, w, v, u).items()})
+    for other in results[1:]:
+        for name, value in results[0].items():
+            np.testing.assert_array_equal(other[name], value, err_msg=name)
+
+
+def test_an_error_in_a_block_thread_reaches_the_caller(small_blocks):
+    net, X, Y, *_ = problem(weighted=False)
+
+    def boom(k):
+        if k == 2:
+            raise RuntimeError("block 2 failed")
+        return k
+
+    with limit_threads(3, net.sizes, X.shape[0]):
+        with pytest.raises(RuntimeError, match="block 2"):
+            _row_blocks.run_blocks(boom, 3)
+
+
+def _child_evaluates(queue):
+    net, X, Y, *_ = problem(weighted=False)
+    with limit_threads(3, net.sizes, X.shape[0]):
+        queue.put(float(net.loss_grad(X, Y)[0]))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+def test_a_forked_child_starts_its_own_pool(small_blocks):
+    """The parent's pool threads do not exist in a forked child: it must not wait on them."""
+    net, X, Y, *_ = problem(weighted=False)
+    with limit_threads(3, net.sizes, X.shape[0]):
+        expected = float(net.loss_grad(X, Y)[0])          # the parent's pool is running
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_child_evaluates, args=(queue,))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0, "the forked child hung or failed"
+    assert queue.get(timeout=5) == expected
