@@ -34,7 +34,7 @@ import numpy as np
 
 from ._threads import cores, row_threads
 
-__all__ = ["row_blocks", "run_blocks", "MIN_BLOCK_WORK"]
+__all__ = ["row_blocks", "run_blocks", "in_blocks", "MIN_BLOCK_WORK"]
 
 #: activations a block must compute (rows x the widths of the layers run) to be worth a
 #: thread of its own.  On the 2-core AVX2 machine, 4-(5x20)-2 on 10,000 rows (510,000
@@ -45,6 +45,12 @@ MIN_BLOCK_WORK = 250_000
 
 _pool: dict = {"executor": None, "size": 0}
 _pool_lock = threading.Lock()
+_state = threading.local()
+
+
+def in_blocks() -> bool:
+    """Whether this thread is computing one of several row blocks (see ``bcdnet._tanh``)."""
+    return getattr(_state, "active", False)
 
 
 def row_blocks(n_rows: int, width: int, n_cores: int | None = None) -> list[slice]:
@@ -79,10 +85,15 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
 
-def _quiet(fn, k):
-    """``fn(k)`` with overflow warnings off, as in the calling thread (``quiet_overflow``)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        return fn(k)
+def _block(fn, k):
+    """``fn(k)`` marked as a block (:func:`in_blocks`), overflow warnings off as in the
+    calling thread (``quiet_overflow``)."""
+    _state.active = True
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return fn(k)
+    finally:
+        _state.active = False
 
 
 def run_blocks(fn, n_blocks: int) -> list:
@@ -92,8 +103,8 @@ def run_blocks(fn, n_blocks: int) -> list:
     """
     threads = min(n_blocks, row_threads())
     if threads <= 1:
-        return [fn(k) for k in range(n_blocks)]
+        return [_block(fn, k) for k in range(n_blocks)]
     executor = _executor(threads - 1)
-    futures = [executor.submit(_quiet, fn, k) for k in range(1, n_blocks)]
-    first = fn(0)
+    futures = [executor.submit(_block, fn, k) for k in range(1, n_blocks)]
+    first = _block(fn, 0)
     return [first] + [f.result() for f in futures]

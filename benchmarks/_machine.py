@@ -101,21 +101,32 @@ def machine_description() -> str:
     return "\n".join(lines)
 
 
-def median_times(fns: dict, repeats: int = 20, warmup: int = 2) -> dict:
+def median_times(fns: dict, repeats: int = 20, warmup: int = 2, run_length: int = 1) -> dict:
     """Median wall time in seconds of each callable in ``fns``, measured interleaved.
 
     Every round calls each function once, in turn, so a change of load on a shared machine
     (a job starting on the other core) hits every function alike and ratios between them
     stay fair; timing one function's repeats after another's does not have that property.
+
+    With ``run_length`` > 1 each round calls each function that many times in a row and
+    times all but the first call of the run (``repeats`` timed calls in all, rounded up to
+    whole runs).  The untimed first call absorbs the hand-over from the library before:
+    PyTorch's OpenMP threads keep spinning for a while after its call returns and take a
+    core from whatever runs next, which a user's training loop, calling one library many
+    times in a row, never meets.
     """
     for _ in range(warmup):
         for fn in fns.values():
             fn()
     times = {name: [] for name in fns}
-    for _ in range(repeats):
+    timed = max(1, run_length - 1) if run_length > 1 else 1
+    for _ in range(-(-repeats // timed)):
         for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
+            if run_length > 1:
+                fn()
+            for _ in range(timed):
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
     return {name: statistics.median(t) for name, t in times.items()}
 
