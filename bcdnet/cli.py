@@ -143,9 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data-home", default=None,
                        help="folder with the UCI files (default: $BCDNET_DATA)")
     train.add_argument("--threads", default="auto", metavar="{auto,N,none}",
-                       help="BLAS threads for bcdnet's work: auto (default; one thread for "
-                            "narrow networks, more for wide ones), a number, or none to "
-                            "leave the BLAS libraries as they are")
+                       help="threads for bcdnet's work: auto (default; the idle cores, "
+                            "for row blocks of large evaluations and the ensemble's "
+                            "networks; BLAS on one thread), a number, or none to leave the "
+                            "BLAS libraries as they are; results do not depend on it")
     train.add_argument("--blas-threads", type=int, default=0,
                        help="an upper limit on every BLAS library's threads for the whole "
                             "run; 0: none (default)")

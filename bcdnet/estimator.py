@@ -115,9 +115,12 @@ class BCDRegressor:
     dtype : {"float64", "float32"}, default "float64"
         Precision of the networks (the scalers and the linear part stay float64).
     threads : "auto", int or None, default "auto"
-        BLAS threads during ``fit`` and ``predict`` (:mod:`bcdnet._threads`): one thread
-        for narrow networks, more for wide ones; None leaves the environment alone.  Never
-        above a limit set outside (a joblib or Dask worker's single thread).
+        Parallelism during ``fit`` and ``predict`` (:mod:`bcdnet._threads`): BLAS on one
+        thread, large evaluations in row blocks on up to this many threads, and the
+        ``n_networks`` networks in as many worker processes at once where the problem is
+        large enough ("auto": the idle cores; an int; None leaves the environment alone
+        and trains here, one thread).  Never above a limit set outside (a joblib or Dask
+        worker's single thread).  The results do not depend on it, bit for bit.
 
     Attributes
     ----------

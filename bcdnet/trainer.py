@@ -151,10 +151,11 @@ class Trainer:
         same parameters as an uninterrupted run with the same seed.
     checkpoint_every : int, default 10
     threads : "auto", int or None, default "auto"
-        BLAS threads during ``fit`` (:mod:`bcdnet._threads`): "auto" chooses from the widest
-        layer and the row count (one thread for narrow networks), an int fixes the number,
-        None leaves the environment alone.  Never more than a limit set outside (a joblib or
-        Dask worker, ``OPENBLAS_NUM_THREADS``, ``threadpoolctl``); restored after ``fit``.
+        Threads during ``fit`` (:mod:`bcdnet._threads`): BLAS is held to one thread and
+        large evaluations run in row blocks on up to this many threads at once ("auto":
+        the idle cores; an int; None leaves the environment alone and runs one).  Never
+        more than a limit set outside (a joblib or Dask worker, ``OPENBLAS_NUM_THREADS``,
+        ``threadpoolctl``); restored after ``fit``.  The results do not depend on it.
     """
 
     def __init__(self, optimizer="lbfgs", selector="most_sensitive", *, max_iter=100,

@@ -259,7 +259,13 @@ def run(quick: bool = False, out_dir=C.RESULTS, data_home=None, problems=None,
                 r, c = _problem(label, spec, cfg, data_home)
                 rows += r
                 curves += c
-    frame, curves = pd.DataFrame(rows), pd.DataFrame(curves)
+    note = (f"**Reduced run**: end-to-end budget {cfg['budget']} CPU s, {cfg['starts']} "
+            "starts (not the defaults)." if budget or starts else None)
+    return _write(pd.DataFrame(rows), pd.DataFrame(curves), quick, load, clock, out_dir, note)
+
+
+def _write(frame, curves, quick, load, clock, out_dir, note=None) -> dict:
+    """Summarise, plot and write ``hybrid.md``, ``hybrid.csv`` and the curves."""
     summary = summarise(frame)
     out_dir = Path(out_dir)
     if quick and out_dir.resolve() == Path(C.RESULTS).resolve():   # never over the results
@@ -269,9 +275,56 @@ def run(quick: bool = False, out_dir=C.RESULTS, data_home=None, problems=None,
     _plot(curves, frame, out_dir / plot_name)
     C.write_csv(out_dir / f"{NAME}_curves.csv", curves)
     lines = report(frame, summary, quick, load, clock, plot_name)
-    if budget or starts:
-        lines.insert(4, f"**Reduced run**: end-to-end budget {cfg['budget']} CPU s, "
-                        f"{cfg['starts']} starts (not the defaults).")
+    if note:
+        lines.insert(4, note)
     result = C.finish_report(NAME, quick, frame, lines, load, clock, out_dir)
     result["summary"] = summary
     return result
+
+
+def merge(parts, out_dir=C.RESULTS) -> dict:
+    """One report from runs of disjoint ``problems`` (folders of ``hybrid.csv`` and
+    ``hybrid_curves.csv``), e.g. two processes on two cores; rows in :data:`PROBLEMS` order.
+
+    Each part ran on one thread with CPU-second budgets, so parts run side by side measure
+    what one process would (their wall times are in their own reports).
+    """
+    load, clock = C.load_average(), C.Clock()
+    frames = [pd.read_csv(Path(p) / f"{NAME}.csv") for p in parts]
+    curves = [pd.read_csv(Path(p) / f"{NAME}_curves.csv") for p in parts]
+    order = {label: i for i, label in enumerate(PROBLEMS)}
+    frame = pd.concat(frames, ignore_index=True).sort_values(
+        "problem", key=lambda c: c.map(order), kind="stable", ignore_index=True)
+    curves = pd.concat(curves, ignore_index=True).sort_values(
+        "problem", key=lambda c: c.map(order), kind="stable", ignore_index=True)
+    if frame.duplicated(["problem", "method", "start"]).any():
+        raise ValueError("parts must hold disjoint problems")
+    note = (f"Merged from {len(parts)} runs of disjoint problems, side by side on one "
+            "thread each (`bench_hybrid.merge`).")
+    return _write(frame, curves, False, load, clock, out_dir, note)
+
+
+def main(argv=None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_hybrid",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--problems", default=None,
+                        help=f"comma-separated subset of: {', '.join(PROBLEMS)}")
+    parser.add_argument("--out-dir", default=str(C.RESULTS))
+    parser.add_argument("--data-home", default=None)
+    parser.add_argument("--merge", nargs="+", metavar="DIR",
+                        help="write one report from the folders of partial runs")
+    args = parser.parse_args(argv)
+    if args.merge:
+        print(merge(args.merge, args.out_dir)["path"])
+        return
+    problems = None if args.problems is None else [p.strip() for p in args.problems.split(",")]
+    unknown = set(problems or []) - set(PROBLEMS)
+    if unknown:
+        parser.error(f"unknown problems {sorted(unknown)}; valid: {', '.join(PROBLEMS)}")
+    print(run(out_dir=args.out_dir, data_home=args.data_home, problems=problems)["path"])
+
+
+if __name__ == "__main__":
+    main()

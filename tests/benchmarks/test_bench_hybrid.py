@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -44,3 +45,40 @@ def test_time_to_target_is_the_first_crossing():
     assert bench_hybrid.first_reach(curve, 2.0) == 2.0
     assert bench_hybrid.first_reach(curve, 0.5) == 4.0
     assert np.isnan(bench_hybrid.first_reach(curve, 0.1))
+
+
+def test_parts_merge_into_one_report(tmp_path, data_dir):
+    """Two processes on disjoint problems give one report, in the order of PROBLEMS."""
+    labels = list(bench_hybrid.PROBLEMS)
+    for i, part in enumerate((labels[2:], labels[:1])):
+        bench_hybrid._write(*_fake_run(part), quick=False, load="0", clock=_Clock(),
+                            out_dir=tmp_path / f"part{i}")
+    result = bench_hybrid.merge([tmp_path / "part0", tmp_path / "part1"], tmp_path / "all")
+    frame = pd.read_csv(tmp_path / "all" / "hybrid.csv")
+    assert list(dict.fromkeys(frame["problem"])) == [labels[0], *labels[2:]]
+    assert "Merged from 2 runs" in result["path"].read_text()
+    with pytest.raises(ValueError, match="disjoint"):
+        bench_hybrid.merge([tmp_path / "part0", tmp_path / "part0"], tmp_path / "dup")
+
+
+class _Clock:
+    wall = 0.0
+
+
+def _fake_run(problems):
+    """Rows and curves shaped like a run's, with made-up numbers (only the plumbing is
+    tested here; ``test_quick_run`` runs the real thing)."""
+    rows, curves = [], []
+    for problem in problems:
+        for method in bench_hybrid.METHODS:
+            for start in range(2):
+                row = {"problem": problem, "metric": "test MSE", "method": method,
+                       "start": start, "final_metric": 0.1, "cpu_s": 1.0, "visits": 3,
+                       "steps": "3 whole / 0 layer"}
+                for f in bench_hybrid.FACTORS:
+                    row.update({f"target_{f:g}x": 0.1 * f, f"time_{f:g}x": 0.5,
+                                f"ratio_{f:g}x": 1.0})
+                rows.append(row)
+                curves += [{"problem": problem, "method": method, "start": start,
+                            "cpu_s": c, "metric": 1.0 / (1 + c)} for c in (0.0, 0.5, 1.0)]
+    return pd.DataFrame(rows), pd.DataFrame(curves)
