@@ -11,9 +11,12 @@ loaded in the process (through threadpoolctl) to one thread for its own duration
 them after, and runs up to
 
 ``threads="auto"`` (the default)
-    as many row blocks at once as the cores this process may run on that other work leaves
-    idle (1-minute load average), where the problem is large enough to be split at all
-    (:func:`bcdnet._row_blocks.row_blocks`); one otherwise;
+    as many row blocks at once as the cores this process may run on, where the problem is
+    large enough to be split at all (:func:`bcdnet._row_blocks.row_blocks`); one otherwise.
+    Not less on a busy machine: unlike BLAS threads, which spin while they wait, Python
+    threads and processes waiting for a core only wait, so a busy machine shares its cores
+    and loses nothing (an earlier rule that counted the load average saw a benchmark's own
+    PyTorch threads of a minute before and chose one core on an idle machine);
 an int
     that many;
 ``None``
@@ -92,29 +95,17 @@ def _cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _idle_cores(cores: int) -> int:
-    """Cores not busy with other work, from the 1-minute load average (this process counts
-    for one); all of them where the load average is unavailable."""
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return cores
-    return max(1, min(cores, int(cores - load + 2.0)))
-
-
 def auto_threads(sizes, n_rows: int) -> int:
     r"""The ``"auto"`` thread count for a network of layer widths ``sizes`` on ``n_rows`` rows.
 
-    The cores this process may use, less those busy with other work (the load average),
-    where the evaluation splits into more than one row block; else 1.  Python threads
-    waiting for a core only wait (unlike BLAS threads, which spin), and the load never
-    changes a result: the blocks do not depend on it.
+    The cores this process may run on where the evaluation splits into more than one row
+    block; else 1.  It never changes a result: the blocks do not depend on it.
     """
     from ._row_blocks import row_blocks
 
     if len(row_blocks(n_rows, sum(list(sizes or [])[1:]))) < 2:
         return 1
-    return _idle_cores(_cores())
+    return _cores()
 
 
 #: values times evaluations (rows x summed widths x visits x iterations per visit) of one
@@ -127,7 +118,7 @@ def member_processes(threads, n_members: int, work: float) -> int:
     """Worker processes to train ``n_members`` independent networks in, at once (1: here).
 
     ``work`` is one network's :data:`MEMBER_WORK` measure.  The thread policy decides as for
-    row blocks: ``"auto"`` the idle cores, an int that many, None one; never above a BLAS
+    row blocks: ``"auto"`` the cores, an int that many, None one; never above a BLAS
     limit set outside (a joblib or Dask worker's one thread), and one for a small problem.
     A small network on a few thousand rows cannot use a second core through threads (the
     GIL is handed over at every NumPy call), but two networks in two processes can.
@@ -136,7 +127,7 @@ def member_processes(threads, n_members: int, work: float) -> int:
     """
     if threads is None or n_members < 2 or work < MEMBER_WORK or getattr(_local, "depth", 0):
         return 1
-    wanted = _idle_cores(_cores()) if threads == "auto" else threads
+    wanted = _cores() if threads == "auto" else threads
     outside = [lib.num_threads for lib in _blas_libraries()]
     return max(1, min([n_members, wanted, *outside]))
 

@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data-home", default=None,
                        help="folder with the UCI files (default: $BCDNET_DATA)")
     train.add_argument("--threads", default="auto", metavar="{auto,N,none}",
-                       help="threads for bcdnet's work: auto (default; the idle cores, "
+                       help="threads for bcdnet's work: auto (default; the cores, "
                             "for row blocks of large evaluations and the ensemble's "
                             "networks; BLAS on one thread), a number, or none to leave the "
                             "BLAS libraries as they are; results do not depend on it")

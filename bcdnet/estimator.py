@@ -118,7 +118,7 @@ class BCDRegressor:
         Parallelism during ``fit`` and ``predict`` (:mod:`bcdnet._threads`): BLAS on one
         thread, large evaluations in row blocks on up to this many threads, and the
         ``n_networks`` networks in as many worker processes at once where the problem is
-        large enough ("auto": the idle cores; an int; None leaves the environment alone
+        large enough ("auto": the cores; an int; None leaves the environment alone
         and trains here, one thread).  Never above a limit set outside (a joblib or Dask
         worker's single thread).  The results do not depend on it, bit for bit.
 

@@ -40,10 +40,10 @@ def test_tanh_exp_matches_numpy_on_a_dense_grid():
 
 
 def test_tanh_exp_is_accurate_at_the_table_points_their_midpoints_and_the_clip():
-    """Grid points a = k/64 of x = 2z, the ties between two points (where rint chooses),
+    """Grid points a = k/256 of x = 2z, the ties between two points (where rint chooses),
     their neighbours, and the clip at |x| = 40: the places a wrong index or b would show."""
     k = np.arange(-_tanh._N, _tanh._N + 1)
-    x = np.concatenate([k / 64, (k + 0.5) / 64])
+    x = np.concatenate([k / _tanh._STEP, (k + 0.5) / _tanh._STEP])
     x = np.concatenate([x, np.nextafter(x, np.inf), np.nextafter(x, -np.inf)])
     z = np.concatenate([x / 2, [19.999, 20.0, 20.001, 40.0, -19.999, -20.001]])
     err = relative_error(tanh_exp(z), np.tanh(z))

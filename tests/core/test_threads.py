@@ -61,13 +61,7 @@ def test_threads_none_leaves_the_environment_alone(two_threads):
     assert all(s == [2] for s in seen), f"threads inside fit: {seen}, expected untouched [2]"
 
 
-@pytest.fixture
-def quiet_machine(monkeypatch):
-    monkeypatch.setattr(_threads.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
-
-
-def test_auto_on_a_large_problem_runs_row_blocks_on_the_cores_allowed(two_threads,
-                                                                      quiet_machine):
+def test_auto_on_a_large_problem_runs_row_blocks_on_the_cores_allowed(two_threads):
     """BLAS stays on one thread inside fit; the cores go to row blocks instead."""
     width = 64
     rows = 2 * _row_blocks.MIN_BLOCK_WORK // (width + 1) + 1      # two blocks' worth
@@ -86,15 +80,13 @@ def test_auto_on_a_large_problem_runs_row_blocks_on_the_cores_allowed(two_thread
     assert _threads.row_threads() == 1 and blas_threads_now() == [2]
 
 
-def test_auto_keeps_one_thread_on_a_busy_machine(monkeypatch):
-    monkeypatch.setattr(_threads.os, "getloadavg", lambda: (8.0, 8.0, 8.0))
-    assert auto_threads([15, 256, 256, 1], 10**6) == 1
-    assert auto_threads([15, 64, 64, 64, 64, 1], 28_032) == 1
-    monkeypatch.setattr(_threads.os, "getloadavg", lambda: (1.0, 1.0, 1.0))   # this process
+def test_auto_does_not_depend_on_the_load(monkeypatch):
+    """Python threads waiting for a core only wait: a busy machine keeps every core."""
+    monkeypatch.setattr(_threads.os, "getloadavg", lambda: (8.0, 8.0, 8.0), raising=False)
     assert auto_threads([15, 256, 256, 1], 10**6) == _threads._cores()
 
 
-def test_auto_threads_rule(quiet_machine):
+def test_auto_threads_rule():
     cores = _threads._cores()
     assert auto_threads([4, 10, 10, 10, 1], 7654) == 1           # one row block: one thread
     assert auto_threads([4, 10, 10, 10, 1], 10**7) == cores       # many rows: every core

@@ -12,8 +12,7 @@ from bcdnet._threads import member_processes  # noqa: E402
 
 @pytest.fixture
 def idle_two_cores(monkeypatch):
-    """BLAS at 2 threads outside, an idle machine, and every problem large enough."""
-    monkeypatch.setattr(_threads.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    """BLAS at 2 threads outside, two cores, and every problem large enough."""
     monkeypatch.setattr(_threads, "_cores", lambda: 2)
     monkeypatch.setattr(_threads, "MEMBER_WORK", 0)
     with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
