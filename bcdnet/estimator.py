@@ -80,8 +80,9 @@ class BCDRegressor:
         its start; averaging :math:`K` networks divides the variance of the second part by
         up to :math:`K`.  Two networks of ``max_iter`` visits each beat one network of
         twice as many visits on CCPP (``benchmarks/results/regressor_defaults.md``).
-    max_iter : int, default 45
-        BCD iterations (block visits) per network.
+    max_iter : int, default 40
+        BCD iterations (block visits) per network (how 40 was chosen:
+        ``benchmarks/results/regressor_defaults.md``, session 4).
     inner_max_iter : int, default 20
         Optimizer iterations per visit (Paper B's restricted iterations).
     icrs_init : int, default 0
@@ -148,7 +149,7 @@ class BCDRegressor:
     """
 
     def __init__(self, hidden=(10, 10, 10), activation="tanh", init=None, optimizer="lbfgs",
-                 selector="all", n_networks=2, max_iter=45, inner_max_iter=20, icrs_init=0,
+                 selector="all", n_networks=2, max_iter=40, inner_max_iter=20, icrs_init=0,
                  batch_shell=False, validation_fraction="auto", patience=10,
                  validate_steps=True, linear_skip=True, tol=1e-7, random_state=0,
                  progress=None, dtype="float64", threads="auto"):
@@ -306,7 +307,8 @@ class BCDRegressor:
         inner = p["inner_max_iter"] or 100            # None: the optimizer's own limit
         work = len(train[0]) * sum(sizes[1:]) * p["max_iter"] * inner
         processes = member_processes(p["threads"], len(members), work)
-        if processes > 1:     # independent networks: one process each, same bits as here
+        if processes > 1 and members[0][0].xp is np:   # a GPU or registered backend: here
+            # independent networks: one process each, the same bits as here
             from joblib import Parallel, delayed
             fitted = Parallel(n_jobs=processes, backend="loky")(
                 delayed(_train_member)(net, trainer, train, validation)

@@ -37,7 +37,7 @@ HIDDEN = (10, 10, 10)
 
 
 #: one network with the visits the defaults spend on two: what the averaging is worth
-SINGLE = "bcdnet BCDRegressor(n_networks=1, max_iter=90)"
+SINGLE = "bcdnet BCDRegressor(n_networks=1, max_iter=80)"
 DEFAULTS = "bcdnet BCDRegressor() defaults"
 FLOAT32 = 'bcdnet BCDRegressor(dtype="float32")'
 TORCH = "PyTorch L-BFGS (strong Wolfe)"
@@ -128,7 +128,7 @@ def worker(quick: bool, data_home=None, seeds=(0, 1, 2, 3, 4), only=None) -> dic
     methods = {DEFAULTS: lambda s: run_bcdnet(Xtr, ytr, Xte, s, **budget),
                FLOAT32: lambda s: run_bcdnet(Xtr, ytr, Xte, s, dtype="float32", **budget),
                SINGLE: lambda s: run_bcdnet(Xtr, ytr, Xte, s, n_networks=1,
-                                            max_iter=5 if quick else 90)}
+                                            max_iter=5 if quick else 80)}
     for label, selector in SELECTOR_ROWS.items():
         methods[label] = (lambda sel: lambda s: run_bcdnet(Xtr, ytr, Xte, s, selector=sel,
                                                            **budget))(selector)
