@@ -44,7 +44,7 @@ TORCH = "PyTorch L-BFGS (strong Wolfe)"
 #: the other training methods BCDRegressor offers, at its defaults otherwise: the default
 #: selector must be the winner among these (issue 16; ``winner``)
 SELECTOR_ROWS = {f'bcdnet BCDRegressor(selector="{name}")': name
-                 for name in ("most_sensitive", "paper_b_hybrid", "adaptive_hybrid")}
+                 for name in ("all", "most_sensitive", "paper_b_hybrid", "adaptive_hybrid")}
 
 
 def ccpp_split(data_home=None, seed=0):

@@ -53,3 +53,22 @@ def test_readme_says_data_must_be_scaled_and_how_to_build_the_docs():
     assert "](docs/index.rst)" in text and "](docs/design.rst)" in text
     assert 'pip install ".[docs]"' in text
     assert "sphinx-build -W -b html docs docs/_build/html" in text
+
+
+def test_readme_headline_is_the_committed_regressor_run():
+    """The CCPP sentence quotes regressor.md's default-environment medians."""
+    readme = (ROOT / "README.md").read_text()
+    report = (ROOT / "benchmarks" / "results" / "regressor.md").read_text()
+    rows = {}
+    for line in report.split("\n\nRuns (default environment)")[0].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 6 and cells[0].startswith(("bcdnet", "PyTorch")):
+            rows[cells[0]] = {"r2": float(cells[1]), "ratio": float(cells[5])}
+    adaptive = rows['bcdnet BCDRegressor(selector="adaptive_hybrid")']
+    end_to_end = rows["bcdnet BCDRegressor() defaults"]      # selector="all" in that run
+    float32 = rows['bcdnet BCDRegressor(dtype="float32")']
+    assert (f"test R² {adaptive['r2']:.3f} (median of 5 seeds) in {adaptive['ratio']:.2f}× "
+            "the time of PyTorch's L-BFGS") in " ".join(readme.split())
+    flat = " ".join(readme.split())
+    assert f"gets {end_to_end['r2']:.3f} in {end_to_end['ratio']:.2f}×" in flat
+    assert f"in float32 {float32['r2']:.3f} in {float32['ratio']:.2f}×" in flat
