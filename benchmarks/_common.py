@@ -215,6 +215,17 @@ def report_dir(out_dir, quick: bool) -> Path:
     return out_dir
 
 
+#: the Paper B reports, which run with Paper B's sensitivity tolerance off (see header)
+PAPER_B_REPORTS = ("ccpp-activations", "ccpp-strategies", "ccpp-optimizers", "bcd-icrs",
+                   "timings", "paper-b-grid")
+SENSITIVITY_TOL_NOTE = (
+    "Paper B's sensitivity tolerance (stop when the sensitivity falls below 10 × the "
+    "projected-gradient tolerance) is off in these runs (`sensitivity_tol=None`): every run "
+    "spends the same budget of visits, so strategies, activations and optimizers are compared "
+    "at equal cost and their curves cover the budget.  The tolerance itself works in every "
+    "mode, batch shells included (`tests/training/test_sensitivity_tolerance.py`).")
+
+
 def header(title: str, name: str, quick: bool, intro: str, budgets=None,
            command: str = "python -m benchmarks") -> list[str]:
     """The first lines of a report: title, the command and commit that wrote it, the
@@ -226,6 +237,8 @@ def header(title: str, name: str, quick: bool, intro: str, budgets=None,
              f"commit `{git_commit()}` (bcdnet {bcdnet_version()})"
              + (" — **quick mode: tiny budgets, numbers not meaningful**" if quick else "")
              + "."]
+    if name in PAPER_B_REPORTS:
+        lines += ["", SENSITIVITY_TOL_NOTE]
     if budgets:
         listed = ", ".join(f"{k} {json.dumps(v)}" for k, v in budgets.items())
         lines += ["", f"Budgets of this run{' (quick)' if quick else ''}: {listed}."]
