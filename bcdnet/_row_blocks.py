@@ -32,9 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ._threads import cores, row_threads
-
-__all__ = ["row_blocks", "run_blocks", "in_blocks", "MIN_BLOCK_WORK"]
+__all__ = ["row_blocks", "run_blocks", "in_blocks", "cores", "row_threads", "set_row_threads",
+           "MIN_BLOCK_WORK"]
 
 #: activations a block must compute (rows x the widths of the layers run) to be worth a
 #: thread of its own.  On the 2-core AVX2 machine, 4-(5x20)-2 on 10,000 rows (510,000
@@ -48,6 +47,25 @@ _pool_lock = threading.Lock()
 _state = threading.local()
 
 
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity), a constant of the machine."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def row_threads() -> int:
+    """Row blocks to run at once in this thread: what the enclosing
+    :func:`bcdnet._threads.limit_threads` chose (:func:`set_row_threads`), else 1."""
+    return getattr(_state, "threads", 1)
+
+
+def set_row_threads(n: int) -> None:
+    """Set :func:`row_threads` for this thread (the thread policy's business)."""
+    _state.threads = n
+
+
 def in_blocks() -> bool:
     """Whether this thread is computing one of several row blocks (see ``bcdnet._tanh``)."""
     return getattr(_state, "active", False)
@@ -56,7 +74,7 @@ def in_blocks() -> bool:
 def row_blocks(n_rows: int, width: int, n_cores: int | None = None) -> list[slice]:
     """Consecutive row slices for ``n_rows`` rows through layers whose widths sum to ``width``.
 
-    As many blocks as the machine has cores (``n_cores``, default :func:`bcdnet._threads.cores`),
+    As many blocks as the machine has cores (``n_cores``, default :func:`cores`),
     fewer when a block would hold under ``MIN_BLOCK_WORK`` values; one slice of every row
     when the problem is that small.  Blocks differ in size by at most one row.
     """

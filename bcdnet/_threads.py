@@ -37,10 +37,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import sys
 import threading
 
+from ._row_blocks import cores as machine_cores
+from ._row_blocks import row_blocks, row_threads, set_row_threads
 from ._validation import check_int
 
 __all__ = ["auto_threads", "limit_threads", "set_threads", "get_threads", "check_threads",
@@ -83,16 +84,8 @@ def cores() -> int:
     return _cores()
 
 
-def row_threads() -> int:
-    """Row blocks to run at once here: what the enclosing :func:`limit_threads` chose, else 1."""
-    return getattr(_local, "row_threads", 1)
-
-
 def _cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+    return machine_cores()
 
 
 def auto_threads(sizes, n_rows: int) -> int:
@@ -101,8 +94,6 @@ def auto_threads(sizes, n_rows: int) -> int:
     The cores this process may run on where the evaluation splits into more than one row
     block; else 1.  It never changes a result: the blocks do not depend on it.
     """
-    from ._row_blocks import row_blocks
-
     if len(row_blocks(n_rows, sum(list(sizes or [])[1:]))) < 2:
         return 1
     return _cores()
@@ -167,11 +158,13 @@ def limit_threads(threads, sizes=None, n_rows: int = 0):
     changed = [(lib, n) for lib, n in zip(libraries, original) if n != 1]
     for lib, _ in changed:
         lib.set_num_threads(1)
-    _local.depth, _local.row_threads = 1, rows
+    _local.depth = 1
+    set_row_threads(rows)
     try:
         yield
     finally:
-        _local.depth, _local.row_threads = 0, 1
+        _local.depth = 0
+        set_row_threads(1)
         for lib, n in changed:
             lib.set_num_threads(n)
 

@@ -1,5 +1,7 @@
 """bcdnet's thread policy: in force inside fit, lifted after, never above an outside limit."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -82,7 +84,7 @@ def test_auto_on_a_large_problem_runs_row_blocks_on_the_cores_allowed(two_thread
 
 def test_auto_does_not_depend_on_the_load(monkeypatch):
     """Python threads waiting for a core only wait: a busy machine keeps every core."""
-    monkeypatch.setattr(_threads.os, "getloadavg", lambda: (8.0, 8.0, 8.0), raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (8.0, 8.0, 8.0), raising=False)
     assert auto_threads([15, 256, 256, 1], 10**6) == _threads._cores()
 
 
