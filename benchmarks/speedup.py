@@ -2,7 +2,8 @@
 
 .. code-block:: text
 
-    python -m benchmarks.speedup [--quick] [--n-jobs 2] [--out-dir DIR] [--data-home DIR]
+    python -m benchmarks.speedup [--quick] [--n-jobs 2] [--sample K [--sample-seed S]]
+                                 [--grid-wall SECONDS] [--out-dir DIR] [--data-home DIR]
 
 Runs the grid of ``paper-b-grid`` twice from scratch (two fresh result files, nothing
 reused): once on one process, once on ``--n-jobs`` loky workers, each on one BLAS
@@ -11,6 +12,12 @@ thread; checks that both give the same rows (timing columns aside) and writes
 two workers).  Needs a quiet machine with at least ``--n-jobs`` free cores: on a shared
 one the ratio measures the neighbours.  ``--quick`` uses the quick grid (256 tiny runs, so
 the overhead per run dominates): a test of the command, not a measurement.
+
+The whole grid takes hours serially.  ``--sample K`` times the same ``K`` configurations,
+drawn without replacement by a seeded generator (kept in grid order), both ways: a
+measured ratio on a uniform sample of the grid.  ``--grid-wall`` adds the measured wall
+time of the whole grid on ``--n-jobs`` workers (the ``paper-b-grid`` run) beside the
+sample's serial time scaled to the grid, which the report labels an estimate.
 """
 
 from __future__ import annotations
@@ -21,21 +28,37 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bcdnet.experiments import ROW_COLUMNS, TIMING_COLUMNS, sweep  # noqa: E402
+from bcdnet.experiments import ROW_COLUMNS, TIMING_COLUMNS, expand, sweep  # noqa: E402
 from benchmarks import _common as C  # noqa: E402
 from benchmarks.bench_paper_b_grid import budgets, grid  # noqa: E402
 
 
+def sample(configs: list, k, seed: int = 0) -> list:
+    """``k`` of ``configs`` drawn without replacement by ``numpy.random.default_rng(seed)``,
+    in their grid order (all of them when ``k`` is None or not smaller)."""
+    if k is None or k >= len(configs):
+        return list(configs)
+    if k < 1:
+        raise ValueError(f"sample: expected a positive number of configurations, got {k}")
+    keep = np.sort(np.random.default_rng(seed).choice(len(configs), size=k, replace=False))
+    return [configs[i] for i in keep]
+
+
 def measure(quick: bool = False, n_jobs: int = 2, out_dir=C.RESULTS, data_home=None,
-            progress: bool = True) -> dict:
-    """Time the grid serially and on ``n_jobs`` workers; write and return the report."""
+            progress: bool = True, k=None, seed: int = 0, grid_wall=None) -> dict:
+    """Time the grid (or ``k`` of its configurations) serially and on ``n_jobs`` workers;
+    write and return the report."""
     load, clock, b = C.load_average(), C.Clock(), budgets(quick)
     out_dir = C.report_dir(out_dir, quick)
-    spec = grid(b)
+    every = expand(grid(b))
+    spec = sample(every, k, seed)
+    part = len(spec) < len(every)
     walls, rows = {}, {}
     with tempfile.TemporaryDirectory() as scratch:
         for jobs in (1, n_jobs):
@@ -47,11 +70,16 @@ def measure(quick: bool = False, n_jobs: int = 2, out_dir=C.RESULTS, data_home=N
     same = rows[1][keep].equals(rows[n_jobs][keep])
     failed = int((rows[1]["status"] != "ok").sum())
     ratio = walls[n_jobs] / walls[1]
+    what = (f"{len(spec)} of the {len(every)} runs of `paper-b-grid` (drawn uniformly "
+            f"without replacement, generator seed {seed})" if part
+            else f"The {len(spec)} runs of `paper-b-grid`")
+    flags = f"--n-jobs {n_jobs}" + (f" --sample {len(spec)} --sample-seed {seed}" if part
+                                    else "") + (f" --grid-wall {grid_wall:g}" if grid_wall
+                                                else "")
     lines = C.header(
-        f"Sweep speed-up: the Paper B grid on 1 and {n_jobs} workers", f"--n-jobs {n_jobs}",
-        quick, f"The {len(rows[1])} runs of `paper-b-grid` swept twice from scratch, serially and "
-        f"on {n_jobs} loky workers, one BLAS thread each.", budgets=b,
-        command="python -m benchmarks.speedup")
+        f"Sweep speed-up: the Paper B grid on 1 and {n_jobs} workers", flags,
+        quick, f"{what} swept twice from scratch, serially and on {n_jobs} loky workers, one "
+        "BLAS thread each.", budgets=b, command="python -m benchmarks.speedup")
     lines += ["## Result", "",
               C.md_table([{"jobs": 1, "wall": walls[1]}, {"jobs": n_jobs, "wall": walls[n_jobs]}],
                          {"jobs": "workers", "wall": "wall time [s]"}, {"wall": ".1f"}), "",
@@ -60,10 +88,17 @@ def measure(quick: bool = False, n_jobs: int = 2, out_dir=C.RESULTS, data_home=N
               + ("; quick grid, overhead-bound: not a measurement" if quick else "") + ").",
               f"- Rows identical apart from the timing columns: {'yes' if same else '**no**'}; "
               f"failed runs: {failed}.", ""]
+    if part:
+        scaled = walls[1] * len(every) / len(spec)
+        lines += [f"- The serial time scaled to the whole grid (×{len(every)}/{len(spec)}): "
+                  f"{scaled:.0f} s, an **estimate**" + (
+                      f"; the whole grid measured on {n_jobs} workers took {grid_wall:.0f} s "
+                      f"(`paper-b-grid.md`), {grid_wall / scaled:.3f} of that estimate."
+                      if grid_wall else "."), ""]
     lines += C.machine_section(clock.wall, load)
     path = C.write_text(Path(out_dir) / "sweep-speedup.md", "\n".join(lines))
     return {"path": path, "serial_s": walls[1], "parallel_s": walls[n_jobs], "ratio": ratio,
-            "identical": same, "failed": failed}
+            "identical": same, "failed": failed, "runs": len(spec)}
 
 
 def main(argv=None) -> int:
@@ -71,12 +106,18 @@ def main(argv=None) -> int:
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="the quick grid (a test run)")
     parser.add_argument("--n-jobs", type=int, default=2, help="parallel workers (default 2)")
+    parser.add_argument("--sample", type=int, default=None, metavar="K",
+                        help="time K configurations drawn from the grid (default: all)")
+    parser.add_argument("--sample-seed", type=int, default=0, help="the draw's seed")
+    parser.add_argument("--grid-wall", type=float, default=None, metavar="SECONDS",
+                        help="the whole grid's measured wall time on --n-jobs workers")
     parser.add_argument("--out-dir", default=str(C.RESULTS),
                         help="folder of sweep-speedup.md (default: benchmarks/results)")
     parser.add_argument("--data-home", default=None, help="the UCI files (default "
                                                           "$BCDNET_DATA)")
     args = parser.parse_args(argv)
-    r = measure(args.quick, args.n_jobs, args.out_dir, args.data_home)
+    r = measure(args.quick, args.n_jobs, args.out_dir, args.data_home, k=args.sample,
+                seed=args.sample_seed, grid_wall=args.grid_wall)
     print(f"serial {r['serial_s']:.1f} s, {args.n_jobs} workers {r['parallel_s']:.1f} s, "
           f"ratio {r['ratio']:.3f}; rows identical: {r['identical']}; wrote {r['path']}")
     return 0 if r["identical"] and not r["failed"] else 1

@@ -23,3 +23,27 @@ def test_speedup_times_both_and_checks_the_rows(tmp_path, monkeypatch, capsys):
     assert "| 1 |" in text and "| 2 |" in text and "Ratio parallel / serial" in text
     assert "python -m benchmarks.speedup --n-jobs 2 --quick" in text
     assert "Rows identical apart from the timing columns: yes" in text
+
+
+def test_sample_is_seeded_in_grid_order_and_checked():
+    configs = [{"i": i} for i in range(50)]
+    a, b = speedup.sample(configs, 7, seed=3), speedup.sample(configs, 7, seed=3)
+    assert a == b and len(a) == 7
+    idx = [c["i"] for c in a]
+    assert idx == sorted(set(idx))                       # distinct, in the grid's order
+    assert speedup.sample(configs, 7, seed=4) != a       # the seed matters
+    assert speedup.sample(configs, None) == configs == speedup.sample(configs, 50)
+    import pytest
+
+    with pytest.raises(ValueError, match="positive number"):
+        speedup.sample(configs, 0)
+
+
+def test_sampled_report_says_sample_and_scales_an_estimate(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(speedup, "grid", lambda b: TINY)
+    assert speedup.main(["--quick", "--sample", "2", "--grid-wall", "10",
+                         "--out-dir", str(tmp_path)]) == 0
+    text = (tmp_path / "sweep-speedup.md").read_text(encoding="utf-8")
+    assert "2 of the 4 runs of `paper-b-grid`" in text
+    assert "--sample 2 --sample-seed 0 --grid-wall 10" in text
+    assert "(×4/2)" in text and "**estimate**" in text and "took 10 s" in text
