@@ -47,3 +47,25 @@ def test_sampled_report_says_sample_and_scales_an_estimate(tmp_path, monkeypatch
     assert "2 of the 4 runs of `paper-b-grid`" in text
     assert "--sample 2 --sample-seed 0 --grid-wall 10" in text
     assert "(×4/2)" in text and "**estimate**" in text and "took 10 s" in text
+
+
+def test_sample_scaled_by_the_whole_grids_rows(tmp_path, monkeypatch):
+    from bcdnet.experiments import config_id, read_results, sweep
+
+    monkeypatch.setattr(speedup, "grid", lambda b: TINY)
+    whole = tmp_path / "whole.csv"
+    sweep(TINY, whole, progress=False)
+    assert speedup.main(["--quick", "--sample", "2", "--grid-wall", "10", "--grid-rows",
+                         str(whole), "--out-dir", str(tmp_path)]) == 0
+    text = (tmp_path / "sweep-speedup.md").read_text(encoding="utf-8")
+    rows = read_results(whole)
+    mine = rows[rows["id"].isin([config_id(c) for c in
+                                 speedup.sample(speedup.expand(TINY), 2)])]
+    factor = rows["wall_s"].sum() / mine["wall_s"].sum()
+    assert f"×{factor:.2f}, the whole grid's summed per-run time" in text
+    assert "identical to the same runs in the whole grid's sweep" in text
+    assert "(timing and commit columns aside): yes" in text
+    import pytest
+
+    with pytest.raises(ValueError, match="whole grid's 5 rows"):     # a grid file too short
+        speedup._whole_grid(1.0, mine, 5, 2, grid_rows=whole)
