@@ -69,3 +69,19 @@ def test_sample_scaled_by_the_whole_grids_rows(tmp_path, monkeypatch):
 
     with pytest.raises(ValueError, match="whole grid's 5 rows"):     # a grid file too short
         speedup._whole_grid(1.0, mine, 5, 2, grid_rows=whole)
+
+
+def test_summary_quotes_the_speedup_report(tmp_path):
+    from benchmarks import summary
+
+    assert summary._speedup_lines(tmp_path, "") == []          # no report, no section
+    (tmp_path / "sweep-speedup.md").write_text(
+        "# x\n\n- Ratio parallel / serial: **0.512** (target ≤ 0.6 with two workers: met).\n"
+        "- Rows identical apart from the timing columns: yes; failed runs: 0.\n"
+        "- The serial time scaled to the whole grid (×9.9): 100 s, an **estimate**.\n",
+        encoding="utf-8")
+    lines = summary._speedup_lines(tmp_path, "img/")
+    assert lines[0] == "Sweep speed-up ([report](img/sweep-speedup.md)):"
+    assert any("**0.512**" in line for line in lines)
+    assert any("**estimate**" in line for line in lines)
+    assert not any("Rows identical" in line for line in lines)
