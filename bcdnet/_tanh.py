@@ -147,13 +147,21 @@ def speed_ratio(n: int = 1 << 14, rounds: int = 21) -> float:
     return float(np.median(ratios))
 
 
-def _has_avx512() -> bool:
-    """Whether NumPy dispatches AVX-512 code on this CPU (its vectorised float64 tanh)."""
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__
-    except ImportError:
-        return False
-    return bool(__cpu_features__.get("AVX512F") or __cpu_features__.get("AVX512_SKX"))
+def _has_avx512(features: dict | None = None) -> bool:
+    """Whether NumPy dispatches AVX-512 code on this CPU (its vectorised float64 tanh).
+
+    Read from NumPy's dispatch targets in ``features`` (default: NumPy's own CPU feature
+    table): ``X86_V4`` from NumPy 2.4 on, ``AVX512_SKX`` before.  Not from ``AVX512F``,
+    which reports the hardware and stays true when ``NPY_DISABLE_CPU_FEATURES`` has turned
+    NumPy's AVX-512 code off (the way to reproduce an AVX2 machine on a newer CPU).
+    """
+    if features is None:
+        try:
+            from numpy._core._multiarray_umath import __cpu_features__ as features
+        except ImportError:
+            return False
+    target = "X86_V4" if "X86_V4" in features else "AVX512_SKX"
+    return bool(features.get(target))
 
 
 def tanh_path() -> str:

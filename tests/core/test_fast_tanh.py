@@ -1,5 +1,7 @@
 """The expm1-based float64 tanh and the sigmoid: relative error <= 1e-13 over the whole range."""
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -95,6 +97,35 @@ def test_tanh_activation_uses_the_chosen_path_and_keeps_other_dtypes():
     h32 = Tanh().f(z32)
     assert h32.dtype == np.float32
     np.testing.assert_array_equal(h32, np.tanh(z32))
+
+
+@pytest.mark.parametrize("features, expected", [
+    # NumPy >= 2.4 with AVX-512 dispatched; the same CPU under
+    # NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR" (AVX512F, the hardware's,
+    # stays true); an AVX2-only CPU; NumPy < 2.4's names, on and off
+    ({"X86_V3": True, "X86_V4": True, "AVX512F": True, "AVX512_SKX": True}, True),
+    ({"X86_V3": True, "X86_V4": False, "AVX512F": True, "AVX512_SKX": False}, False),
+    ({"X86_V3": True, "X86_V4": False, "AVX512F": False, "AVX512_SKX": False}, False),
+    ({"AVX2": True, "AVX512F": True, "AVX512_SKX": True}, True),
+    ({"AVX2": True, "AVX512F": True, "AVX512_SKX": False}, False),
+])
+def test_the_path_follows_numpys_dispatch_not_the_hardware(features, expected):
+    assert _tanh._has_avx512(features) is expected
+
+
+def test_the_path_follows_npy_disable_cpu_features():
+    """In a fresh process with NumPy's AVX-512 code turned off, the kernel is chosen."""
+    import subprocess
+    import sys
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    avx512 = [t for t in __cpu_dispatch__                 # those this CPU has (none: AVX2)
+              if (t == "X86_V4" or t.startswith("AVX512")) and __cpu_features__.get(t)]
+    code = "from bcdnet._tanh import tanh_path; print(tanh_path())"
+    env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": " ".join(avx512)}
+    env.pop("BCDNET_TANH", None)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == "exp", done.stderr
 
 
 @pytest.mark.parametrize("forced", ["numpy", "exp"])
