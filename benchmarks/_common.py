@@ -237,6 +237,7 @@ def header(title: str, name: str, quick: bool, intro: str, budgets=None,
              f"commit `{git_commit()}` (bcdnet {bcdnet_version()})"
              + (" — **quick mode: tiny budgets, numbers not meaningful**" if quick else "")
              + "."]
+    lines += sweep_note(name)
     if name in PAPER_B_REPORTS:
         lines += ["", SENSITIVITY_TOL_NOTE]
     if budgets:
@@ -245,17 +246,62 @@ def header(title: str, name: str, quick: bool, intro: str, budgets=None,
     return lines + ["", intro, ""]
 
 
-def sweep_rows(name, configs, out_dir, n_jobs=1, scheduler=None, data_home=None):
+#: what :func:`sweep_rows` ran for each report name in this process, for its header
+SWEEPS: dict = {}
+
+
+def _finished_ids(path: Path) -> set:
+    """Ids of the finished rows already in a sweep file (those a rerun may reuse)."""
+    if not path.exists():
+        return set()
+    done = pd.read_csv(path, usecols=["id", "status"], dtype=str)
+    return set(done.loc[done["status"] == "ok", "id"])
+
+
+def sweep_note(name: str) -> list[str]:
+    """How this report's runs were computed: the commits in their rows, how many ran at
+    once and how many came from the sweep file of an earlier invocation.  CPU seconds are
+    each run's own process time; runs sharing the cores can each take longer than alone."""
+    done = SWEEPS.get(name)
+    if done is None:
+        return []
+    rows, n_jobs = done["rows"], done["n_jobs"]
+    commits = sorted({str(c)[:7] + ("+dirty" if str(c).endswith("+dirty") else "")
+                      for c in rows["commit"].dropna()})
+    where = (f"on the Dask scheduler at {done['scheduler']}" if done["scheduler"] else
+             f"{n_jobs} at a time in local worker processes" if n_jobs > 1 else
+             "one at a time")
+    text = (f"Our {len(rows)} runs went through `bcdnet.experiments.sweep` ({where}, one BLAS "
+            f"thread each; rows in `sweeps/{done['file']}`, computed at commit "
+            f"{', '.join(f'`{c}`' for c in commits) or 'unknown'}")
+    if done["reused"]:
+        text += f"; {done['reused']} of them reused from that file"
+    text += ")."
+    if n_jobs > 1 and not done["scheduler"]:
+        text += (f" Their CPU seconds are each run's own process time while {n_jobs} ran at "
+                 "once; the peers in this report ran afterwards, one at a time.")
+    return ["", text]
+
+
+def sweep_rows(name, configs, out_dir, n_jobs=1, scheduler=None, data_home=None,
+               report=None):
     """Run ``configs`` through :func:`bcdnet.experiments.sweep` into
     ``<out_dir>/sweeps/<name>.csv`` (finished rows of this version are reused, so a rerun
-    only rebuilds the report) and return the rows.
+    only rebuilds the report) and return the rows; what ran is kept in :data:`SWEEPS`
+    under ``report`` (default ``name``) for :func:`sweep_note`.
 
     Raises RuntimeError naming the failed runs, after the others have finished.
     """
     from bcdnet.experiments import sweep
 
-    rows = sweep(configs, Path(out_dir) / "sweeps" / f"{name}.csv", n_jobs=n_jobs,
-                 scheduler=scheduler, data_home=data_home)
+    path = Path(out_dir) / "sweeps" / f"{name}.csv"
+    reused = _finished_ids(path)
+    rows = sweep(configs, path, n_jobs=n_jobs, scheduler=scheduler, data_home=data_home)
+    report = report or name
+    held = SWEEPS.get(report, {"rows": rows.iloc[:0], "reused": 0})
+    SWEEPS[report] = {"rows": pd.concat([held["rows"], rows], ignore_index=True),
+                      "n_jobs": n_jobs, "scheduler": scheduler, "file": path.name,
+                      "reused": held["reused"] + int(rows["id"].isin(reused).sum())}
     failed = rows[rows["status"] != "ok"]
     if len(failed):
         raise RuntimeError(f"{name}: {len(failed)} of {len(rows)} runs failed, e.g. "

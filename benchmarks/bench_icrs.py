@@ -160,7 +160,8 @@ def _timing_runs(name, d, b, out_dir, n_jobs, scheduler, data_home):
     """Learning curves (CPU s, test R²) of ours (through the sweep) and the peers on the
     first split."""
     grid = configs(b, name, 0, full_batch=True)
-    sweep = C.sweep_rows("bcd-icrs", grid, out_dir, n_jobs, scheduler, data_home)  # shared
+    sweep = C.sweep_rows("bcd-icrs", grid, out_dir, n_jobs, scheduler, data_home,
+                         report="timings")                                  # shared
     out = {f"bcdnet {r['label']}": (C.curve(r), r["cpu_s"]) for _, r in sweep.iterrows()}
     monitor = _r2_monitor(d)
     start = initial_network(grid[0], d.X.shape[1], 1)

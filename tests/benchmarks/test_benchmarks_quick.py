@@ -67,6 +67,17 @@ def test_paper_a_quick(name, results):
     assert "paper total CPU [s]" in text and "## Acceptance" in text
     ours = frame[frame["setting"] != "peer"]
     assert ours["test_mse"].notna().all() and (ours["total_cpu_s"] >= 0).all()
+    _check_sweep_note(text, results / "sweeps" / f"{name}.csv")
+
+
+def _check_sweep_note(text, sweep_file):
+    """The report says how its runs were computed: through the sweep, at the commit in
+    their rows, one at a time here (the quick runs use one worker)."""
+    commits = pd.read_csv(sweep_file)["commit"].str.replace(r"^(\w{7})\w*", r"\1",
+                                                            regex=True).unique()
+    assert "went through `bcdnet.experiments.sweep` (one at a time" in text
+    assert f"rows in `sweeps/{sweep_file.name}`" in text
+    assert all(f"`{c}`" in text for c in commits), (commits, text[:2000])
 
 
 @pytest.mark.parametrize("name", [n for n in PAPER_BENCHMARKS if BENCHMARKS[n][3]])
@@ -76,6 +87,8 @@ def test_paper_b_quick(name, results, data_dir):
     text, frame = _check_report(results, name)
     r2 = frame["test_r2"] if "test_r2" in frame else frame["final_test_r2"]
     assert r2.notna().all()
+    sweep_file = "bcd-icrs.csv" if name == "timings" else f"{name}.csv"
+    _check_sweep_note(text, results / "sweeps" / sweep_file)
 
 
 def test_core_quick(tmp_path):
