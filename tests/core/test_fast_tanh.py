@@ -42,7 +42,7 @@ def test_tanh_exp_matches_numpy_on_a_dense_grid():
 
 
 def test_tanh_exp_is_accurate_at_the_table_points_their_midpoints_and_the_clip():
-    """Grid points a = k/256 of x = 2z, the ties between two points (where rint chooses),
+    """Grid points a = k/512 of x = 2z, the ties between two points (where rounding chooses),
     their neighbours, and the clip at |x| = 40: the places a wrong index or b would show."""
     k = np.arange(-_tanh._N, _tanh._N + 1)
     x = np.concatenate([k / _tanh._STEP, (k + 0.5) / _tanh._STEP])
