@@ -9,7 +9,12 @@ default threads against 12 ms with NumPy's BLAS alone (and the HVP 60 ms against
 thread policy (:mod:`bcdnet._threads`) to size.
 
 Accumulation costs a temporary :math:`AB` and an add; outer products (inner dimension 1),
-which ``matmul`` handles slowly, are an elementwise broadcast product instead.
+which ``matmul`` handles slowly, are an elementwise broadcast product instead.  A small
+transposed right-hand factor (:math:`\delta Z\, W^\top` in a backward pass) is copied to C
+order first: OpenBLAS's kernel for a tall matrix times a small transposed one was the slower,
+and the copy of at most ``SMALL_B`` values costs a microsecond.  With NumPy's AVX-512 on, on
+a 2-core Xeon, the copy took ``loss_grad`` of 4-(5x20)-2 and 4-(5x50)-2 on 10,000 rows to
+0.92-0.95 of its time, the HVP to 0.86, with the same bits (interleaved, both orders).
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ from .backend import namespace_of
 
 __all__ = ["matmul_into"]
 
+#: a right-hand factor of at most this many values that is not C-contiguous (a narrow
+#: layer's weight matrix transposed, in backward passes) is copied to C order first
+SMALL_B = 256
+
 
 def matmul_into(A, B, out, accumulate: bool = False):
     r"""Compute :math:`C = AB` (or :math:`C \mathrel{+}= AB` with ``accumulate``) into ``out``.
@@ -29,6 +38,9 @@ def matmul_into(A, B, out, accumulate: bool = False):
     """
     xp = namespace_of(out)
     outer = A.shape[1] == 1 and type(out) is np.ndarray
+    if (type(B) is np.ndarray and not B.flags.c_contiguous and B.size <= SMALL_B
+            and A.shape[0] > B.shape[1]):
+        B = np.ascontiguousarray(B)
     if accumulate:
         out += A * B if outer else xp.matmul(A, B)
         return out
