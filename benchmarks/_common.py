@@ -246,7 +246,7 @@ def header(title: str, name: str, quick: bool, intro: str, budgets=None,
     return lines + ["", intro, ""]
 
 
-#: what :func:`sweep_rows` ran for each report name in this process, for its header
+#: what :func:`sweep_rows` ran for each report being written, until its header reads it
 SWEEPS: dict = {}
 
 
@@ -261,8 +261,10 @@ def _finished_ids(path: Path) -> set:
 def sweep_note(name: str) -> list[str]:
     """How this report's runs were computed: the commits in their rows, how many ran at
     once and how many came from the sweep file of an earlier invocation.  CPU seconds are
-    each run's own process time; runs sharing the cores can each take longer than alone."""
-    done = SWEEPS.get(name)
+    each run's own process time; runs sharing the cores can each take longer than alone.
+    Takes the entry out of :data:`SWEEPS`, so a report run again in this process starts
+    afresh."""
+    done = SWEEPS.pop(name, None)
     if done is None:
         return []
     rows, n_jobs = done["rows"], done["n_jobs"]

@@ -157,8 +157,7 @@ def _tables_cpu() -> str:
     paper = sum(f.groupby("method")["paper_total_cpu_s"].first().sum() for f in frames)
     return (f"({len(ours)} runs: both settings, the Glorot ablation, three starts) takes about "
             f"{round(ours['total_cpu_s'].sum(), -1):,.0f} s CPU, two at a time on 2 cores, "
-            f"against the paper's "
-            f"{paper:,.1f} s")
+            f"against the paper's {paper:,.1f} s")
 
 
 def _full_visits() -> str:

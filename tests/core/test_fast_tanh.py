@@ -1,5 +1,6 @@
 """The expm1-based float64 tanh and the sigmoid: relative error <= 1e-13 over the whole range."""
 
+import contextlib
 import os
 
 import numpy as np
@@ -11,6 +12,8 @@ from hypothesis.extra.numpy import arrays
 from bcdnet import _tanh
 from bcdnet._tanh import tanh_exp, tanh_path
 from bcdnet.activations import Sigmoid, Tanh
+from bcdnet.testing import check_grad, check_hvp
+from network_strategies import at_point, problems
 
 RTOL = 1e-13
 
@@ -147,3 +150,29 @@ def test_sigmoid_edge_values():
     h = Sigmoid().f(np.array([np.inf, -np.inf, 0.0, -0.0, 800.0, -800.0, np.nan]))
     np.testing.assert_array_equal(h[:6], [1.0, 0.0, 0.5, 0.5, 1.0, 0.0])
     assert np.isnan(h[6])
+
+
+@contextlib.contextmanager
+def forced_path(path):
+    """Run the body with the float64 tanh of ``path``, whatever the CPU chose."""
+    before = _tanh._path
+    _tanh._path = path
+    try:
+        yield
+    finally:
+        _tanh._path = before
+
+
+@pytest.mark.parametrize("path", ["exp", "numpy"])
+@settings(max_examples=25)
+@given(data=st.data())
+def test_derivatives_through_either_tanh_path(path, data):
+    """Gradient and HVP of tanh networks against central differences, through the kernel
+    as on an AVX2 machine and through numpy.tanh as with AVX-512, on any machine."""
+    net, X, Y, w = data.draw(problems("tanh"))
+    with forced_path(path):
+        assert tanh_path() == path
+        fun, grad, hvp = at_point(net, X, Y, w)
+        check_grad(fun, net.params.copy(), tol=1e-7).raise_if_failed()
+        check_hvp(grad, hvp, net.params.copy(), tol=1e-6, eps=1e-5,
+                  symmetry_tol=1e-10).raise_if_failed()
