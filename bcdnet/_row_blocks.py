@@ -1,4 +1,4 @@
-r"""Row blocks: one evaluation split by rows, the blocks run on threads, the parts summed.
+r"""Row blocks: one evaluation split by rows, the blocks run at once, the parts summed.
 
 The loss bcdnet trains is a weighted mean over rows (:class:`~bcdnet.losses.MSE`,
 ``row_mean = True``), so on rows split into blocks :math:`B_1, \dots, B_K`
@@ -9,19 +9,22 @@ The loss bcdnet trains is a weighted mean over rows (:class:`~bcdnet.losses.MSE`
 (:math:`c_k = |B_k| / N` without weights), where :math:`E_k` is the loss of block
 :math:`k` alone; the same holds for every derivative, Hessian-vector products included.
 Each block has its own buffers (:meth:`bcdnet.passes.Tape.parts`), so the blocks can run
-at once on several threads: NumPy releases the GIL inside its loops and BLAS products.
-On a 2-core AVX2 machine this took the gradient of 4-(5x20)-2 on 10,000 rows from 27 ms to
-17 ms, and 15-(256x4)-1 on 100,000 rows from 4.5 s on two BLAS threads to 3.2 s
-(``benchmarks/results/core.md`` has the current figures).
+at once: in helper processes (:mod:`bcdnet._row_processes`, block 0 in the caller), or
+on threads of this process while a helper starts or where none can (NumPy releases the
+GIL inside its loops and BLAS products, but hands it over at every call, which a narrow
+network makes often).  On a 2-core AVX2 machine threads took the gradient of 4-(5x20)-2 on
+10,000 rows from 27 ms to 17 ms, and 15-(256x4)-1 on 100,000 rows from 4.5 s on two BLAS
+threads to 3.2 s; ``benchmarks/results/core.md`` has the current figures.
 
 **The blocks do not depend on the threads.**  Their number is a function of the rows, the
 work per row and the machine's cores only (:func:`row_blocks`), and the parts are summed
 in block order whichever thread computed them.  So one thread, two threads, a joblib
 worker held to one thread and an unloaded laptop all give the same bits on one machine;
-the thread policy (:mod:`bcdnet._threads`) only decides how many blocks run at once.
-Small problems stay one block: below ``MIN_BLOCK_WORK`` values per block, handing the GIL
-between threads (at every NumPy call) costs about what the second core gains.  Several
-small networks gain from processes instead (:func:`bcdnet._threads.member_processes`).
+the thread policy (:mod:`bcdnet._threads`) only decides how many blocks run at once, and
+a block computed by a helper process is the same block.  Small problems stay one block:
+below ``MIN_BLOCK_WORK`` values per block, sending a block to a helper and back costs
+about what the second core gains.  Several small networks gain from processes of their
+own instead (:func:`bcdnet._threads.member_processes`).
 """
 
 from __future__ import annotations
@@ -36,11 +39,13 @@ __all__ = ["row_blocks", "run_blocks", "in_blocks", "cores", "row_threads", "set
            "MIN_BLOCK_WORK"]
 
 #: activations a block must compute (rows x the widths of the layers run) to be worth a
-#: thread of its own.  On the 2-core AVX2 machine, 4-(5x20)-2 on 10,000 rows (510,000
-#: values per block in two blocks) ran 1.6x faster on two threads; 4-10-10-10-1 on 7,654
-#: rows (118,000 per block) between 1.35x faster and 1.2x slower from one measurement to
-#: the next, and slower on one thread than unsplit; on 2,000 rows (31,000) 2.3x slower.
-MIN_BLOCK_WORK = 250_000
+#: core of its own.  On the 2-core AMD AVX2 machine, with the second block in a helper
+#: process, 4-10-10-10-1 took 5.4 ms in two blocks against 6.1 ms in one on 7,654 rows
+#: (118,000 values per block) and 5.1 against 4.1 ms on 4,000 rows (62,000); 4-(5x20)-2
+#: 6.4 against 7.1 ms on 2,000 rows (102,000) and 5.6 against 5.5 ms on 1,000 (51,000).
+#: (On threads, before the helpers, the limit was 250,000: 118,000 per block ran between
+#: 1.35x faster and 1.2x slower from one measurement to the next.)
+MIN_BLOCK_WORK = 100_000
 
 _pool: dict = {"executor": None, "size": 0}
 _pool_lock = threading.Lock()
@@ -103,25 +108,37 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
 
-def _block(fn, k):
-    """``fn(k)`` marked as a block (:func:`in_blocks`), overflow warnings off as in the
+def mark_block(fn):
+    """``fn()`` marked as a block (:func:`in_blocks`), overflow warnings off as in the
     calling thread (``quiet_overflow``)."""
     _state.active = True
     try:
         with np.errstate(over="ignore", invalid="ignore"):
-            return fn(k)
+            return fn()
     finally:
         _state.active = False
 
 
-def run_blocks(fn, n_blocks: int) -> list:
+def _block(fn, k):
+    return mark_block(lambda: fn(k))
+
+
+def run_blocks(fn, n_blocks: int, task=None, owner=None) -> list:
     """Return ``[fn(0), ..., fn(n_blocks - 1)]``, running up to :func:`row_threads` at once.
 
-    Block 0 runs in the calling thread; an exception in any block is raised here.
+    Where all of them may run at once and ``task`` is given, blocks 1.. run in helper
+    processes (:mod:`bcdnet._row_processes`: ``task(k)`` says what to compute, ``owner`` is
+    the network), else on threads.  Block 0 runs in the calling thread; an exception in any
+    block is raised here.
     """
     threads = min(n_blocks, row_threads())
     if threads <= 1:
         return [_block(fn, k) for k in range(n_blocks)]
+    if task is not None and threads == n_blocks:
+        from . import _row_processes
+        results = _row_processes.run_blocks(lambda k: _block(fn, k), task, owner, n_blocks)
+        if results is not None:
+            return results
     executor = _executor(threads - 1)
     futures = [executor.submit(_block, fn, k) for k in range(1, n_blocks)]
     first = _block(fn, 0)

@@ -24,8 +24,11 @@ rounds :math:`u` to the nearest integer :math:`k`, whose bits are the low bits o
 (the table index, read through an int64 view) and which the sum minus :math:`S` gives
 exactly, so :math:`v = u - k \in [-1/2, 1/2]` is exact too; the polynomial runs in
 :math:`v = 512 b` with its coefficients scaled to match.  Every step is one pass of a
-NumPy ufunc (19 in all), run on chunks of ``_CHUNK`` values, which stay in the core's
-cache between passes.  The truncation error is below :math:`b^4/120 < 8 \times 10^{-15}`
+NumPy ufunc (19 in all), run on chunks of ``_CHUNK`` values (32,768), which stay in
+the core's cache between passes while a call still costs little beside its work: on the
+2-core AMD AVX2 machine chunks of 16,384, 32,768 and 65,536 values took 414, 351 and
+284 us on 38,270 values, 674, 617 and 656 us on 76,540 and 4.3, 4.2 and 4.6 ms on
+448,256 (each call of a ufunc costs about 1.3 us there).  The truncation error is below :math:`b^4/120 < 8 \times 10^{-15}`
 relative, as measured against ``numpy.tanh`` on a dense grid (``7.7e-15``), inside the
 :math:`10^{-13}` the tests ask of it (``tests/core/test_fast_tanh.py``).  ``±inf`` give
 :math:`\pm 1` exactly, NaN stays NaN, subnormals and the sign of zero are kept
@@ -55,7 +58,6 @@ import time
 
 import numpy as np
 
-from ._row_blocks import in_blocks
 
 __all__ = ["tanh", "tanh_exp", "tanh_path", "speed_ratio"]
 
@@ -76,7 +78,7 @@ _INDEX_OFFSET = int(np.array([_ROUND]).view(np.int64)[0]) - _N
 #: expm1(b) = sum_j b^j / j!, in v = 512 b: coefficients 1 / (j! 512^j), j = 1..4
 _COEFFICIENTS = tuple(1.0 / (math.factorial(j) * _STEP ** j) for j in range(1, 5))
 #: values per pass: the scratch (three arrays of this size per thread) stays in the cache
-_CHUNK = 1 << 14
+_CHUNK = 1 << 15
 
 _path: str | None = None
 _scratch = threading.local()
@@ -186,24 +188,17 @@ def tanh_path() -> str:
     return _path
 
 
-#: inside row blocks, arrays smaller than this go through numpy.tanh (see :func:`tanh`)
-BLOCK_KERNEL_MIN = 1 << 17
-
-
 def tanh(z, out=None):
     """``tanh`` of a NumPy float64 array by the faster exact path; NumPy's for anything else.
 
-    Inside one of several row blocks (:func:`bcdnet._row_blocks.in_blocks`), which may run
-    on threads at once, an array under ``BLOCK_KERNEL_MIN`` values goes through
-    ``numpy.tanh`` even where the kernel is the faster on one thread: its one long call
-    releases the GIL for its whole length, while the kernel's twenty short ones hand it
-    over at each.  On the 2-core AVX2 machine, 4-(5x20)-2 on 10,000 rows (blocks of 25,000
-    values per layer) took 21 ms with ``numpy.tanh`` against 28 ms with the kernel on two
-    threads; 15-(64x4)-1 on 28,032 rows (900,000 per layer) 143 ms against 113 ms.  The
-    rule reads the blocks, never the threads, so the results stay the same on any number
-    of threads.
+    The same inside a row block as outside it.  Row blocks run in helper processes
+    (:mod:`bcdnet._row_processes`), where the kernel's twenty short NumPy calls cost what
+    they cost on one thread; on threads of one process they hand the GIL over at each
+    call, and an earlier rule sent arrays under 131,072 values inside a block to
+    ``numpy.tanh`` (one long call) instead.  With the blocks in processes the kernel is
+    the faster there too: on the 2-core AVX2 machine 4-(5x50)-2 on 10,000 rows took
+    40-43 ms with it against 49-52 ms with ``numpy.tanh`` in the blocks.
     """
-    if type(z) is np.ndarray and z.dtype == np.float64 and tanh_path() == "exp" and (
-            z.size >= BLOCK_KERNEL_MIN or not in_blocks()):
+    if type(z) is np.ndarray and z.dtype == np.float64 and tanh_path() == "exp":
         return tanh_exp(z, out)
     return np.tanh(z, out=out)

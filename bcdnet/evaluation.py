@@ -72,11 +72,16 @@ def _row_parts(net, A_in, w, start):
     return [(rows, float(w[rows].sum()) / total) for rows in blocks]
 
 
-def _in_blocks(one, parts, tape, n_results):
+def _in_blocks(net, one, task, parts, tape, n_results):
     """Run ``one(rows, share, tape_k)`` on every block; return the parts summed in block
-    order (floats added, arrays accumulated into the first block's)."""
+    order (floats added, arrays accumulated into the first block's).
+
+    ``task(rows, share)`` is the same block as a helper process computes it:
+    ``(kind, arrays, options)`` for ``_evaluate`` or ``_curvature`` on ``net``'s copy.
+    """
     tapes = tape.parts(len(parts))
-    results = run_blocks(lambda k: one(*parts[k], tapes[k]), len(parts))
+    results = run_blocks(lambda k: one(*parts[k], tapes[k]), len(parts),
+                         task=lambda k: task(*parts[k]), owner=net)
     total = list(results[0])
     for result in results[1:]:
         for i in range(n_results):
@@ -100,7 +105,11 @@ def evaluate(net, A_in, Y, w, tape, grad=True, grad_scales=False, block=None,
     def one(rows, share, tape_k):
         return _evaluate(net, A_in[rows], Y[rows], None if w is None else w[rows], tape_k,
                          grad, grad_scales, block, start, share)
-    return _in_blocks(one, parts, tape, 3)
+
+    def task(rows, share):
+        return "evaluate", (A_in[rows], Y[rows], None if w is None else w[rows]), dict(
+            grad=grad, grad_scales=grad_scales, block=block, start=start, share=share)
+    return _in_blocks(net, one, task, parts, tape, 3)
 
 
 def _evaluate(net, A_in, Y, w, tape, grad, grad_scales, block, start, share=None):
@@ -148,7 +157,11 @@ def curvature_product(net, A_in, Y, w, tape, v=None, u=None, gauss_newton=False,
     def one(rows, share, tape_k):
         return _curvature(net, A_in[rows], Y[rows], None if w is None else w[rows], tape_k,
                           v, u, gauss_newton, block, start, share)
-    return _in_blocks(one, parts, tape, 2)
+
+    def task(rows, share):
+        return "curvature", (A_in[rows], Y[rows], None if w is None else w[rows]), dict(
+            v=v, u=u, gauss_newton=gauss_newton, block=block, start=start, share=share)
+    return _in_blocks(net, one, task, parts, tape, 2)
 
 
 def _curvature(net, A_in, Y, w, tape, v, u, gauss_newton, block, start, share=None):

@@ -90,7 +90,8 @@ def test_auto_does_not_depend_on_the_load(monkeypatch):
 
 def test_auto_threads_rule():
     cores = _threads._cores()
-    assert auto_threads([4, 10, 10, 10, 1], 7654) == 1           # one row block: one thread
+    assert auto_threads([4, 10, 10, 10, 1], 3000) == 1           # one row block: one thread
+    assert auto_threads([4, 10, 10, 10, 1], 7654) == min(cores, 2)   # 237,000 values: two
     assert auto_threads([4, 10, 10, 10, 1], 10**7) == cores       # many rows: every core
     wide = [15, 256, 256, 1]
     assert auto_threads(wide, 100_000) == cores

@@ -1,0 +1,156 @@
+"""Row blocks in helper processes: the same bits as in this process, whatever happens to the
+helper (bcdnet/_row_processes.py)."""
+
+import os
+import signal
+import warnings
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+import bcdnet as bn
+from bcdnet import _row_blocks, _row_processes
+from bcdnet._threads import limit_threads
+
+from test_row_blocks import evaluations, flat, problem
+
+pytestmark = pytest.mark.skipif(not _row_processes.enabled(),
+                                reason="helper processes need POSIX pipes")
+
+
+@pytest.fixture
+def two_blocks(monkeypatch):
+    """Two blocks on small data and a ready helper, whatever the machine's cores."""
+    monkeypatch.setattr(_row_blocks, "MIN_BLOCK_WORK", 50)
+    monkeypatch.setattr(_row_blocks, "cores", lambda: 2)
+    assert _row_processes.start_helpers(1), "the helper did not start"
+
+
+def all_evaluations(net, X, Y, w, v, u, threads):
+    with limit_threads(threads, net.sizes, X.shape[0]):
+        return {k: flat(r) for k, r in evaluations(net, X, Y, w, v, u).items()}
+
+
+def assert_same_bits(a, b):
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_helper_gives_the_bits_of_this_process(two_blocks, monkeypatch, weighted):
+    net, X, Y, w, v, u = problem(weighted)
+    sent = _row_processes.blocks_sent()
+    helped = all_evaluations(net, X, Y, w, v, u, threads=2)
+    assert _row_processes.blocks_sent() - sent >= len(helped)   # every evaluation used it
+    alone = all_evaluations(net, X, Y, w, v, u, threads=1)
+    monkeypatch.setenv(_row_processes.ENV_SWITCH, "0")
+    on_threads = all_evaluations(net, X, Y, w, v, u, threads=2)
+    assert_same_bits(helped, alone)
+    assert_same_bits(helped, on_threads)
+
+
+def test_new_parameters_and_a_replaced_layer_reach_the_helper(two_blocks):
+    net, X, Y, w, v, u = problem(weighted=False)
+    with limit_threads(2, net.sizes, X.shape[0]):
+        net.loss_grad(X, Y)
+        net.params = net.params * 1.1                   # new values: sent with the request
+        net.scales = net.scales[::-1].copy()
+        net.layers[1].activation = bn.activations.get_activation("sigmoid")   # a new object
+        sent = _row_processes.blocks_sent()
+        helped = flat(net.loss_grad(X, Y))
+        assert _row_processes.blocks_sent() == sent + 1
+    with limit_threads(1, net.sizes, X.shape[0]):
+        np.testing.assert_array_equal(helped, flat(net.loss_grad(X, Y)))
+
+
+def test_an_outside_limit_of_one_thread_keeps_every_block_here(two_blocks):
+    net, X, Y, *_ = problem(weighted=False)
+    sent = _row_processes.blocks_sent()
+    with threadpool_limits(1, user_api="blas"), limit_threads("auto", net.sizes, X.shape[0]):
+        net.loss_grad(X, Y)
+    assert _row_processes.blocks_sent() == sent
+
+
+def test_a_network_that_does_not_pickle_is_computed_here(two_blocks):
+    net, X, Y, w, v, u = problem(weighted=False)
+    with limit_threads(1, net.sizes, X.shape[0]):
+        expected = flat(net.loss_grad(X, Y))
+    net.layers[0].unpicklable = lambda: None            # a local function: no pickle
+    sent = _row_processes.blocks_sent()
+    with limit_threads(2, net.sizes, X.shape[0]):
+        assert_same_bits({"g": flat(net.loss_grad(X, Y))}, {"g": expected})
+        net.loss_grad(X, Y)
+    assert _row_processes.blocks_sent() == sent
+
+
+class Failing(bn.losses.MSE):
+    """An MSE that fails on one row count only: block 1's, which the helper computes."""
+
+    rows = -1
+
+    def value_and_grad(self, P, Y, w=None, out=None):
+        if P.shape[0] == self.rows:
+            raise FloatingPointError("the helper's block failed")
+        return super().value_and_grad(P, Y, w, out=out)
+
+
+def test_an_error_in_the_helper_is_raised_here_and_the_helper_goes_on(two_blocks):
+    net, X, Y, *_ = problem(weighted=False)
+    net.loss = Failing()
+    block_1 = _row_blocks.row_blocks(X.shape[0], sum(net.sizes[1:]))[1]
+    net.loss.rows = block_1.stop - block_1.start
+    with limit_threads(2, net.sizes, X.shape[0]):
+        with pytest.raises(FloatingPointError, match="helper's block"):
+            net.loss_grad(X, Y)                       # raised again here, with a traceback
+        net.loss.rows = -1
+        sent = _row_processes.blocks_sent()
+        helped = flat(net.loss_grad(X, Y))
+        assert _row_processes.blocks_sent() == sent + 1
+    with limit_threads(1, net.sizes, X.shape[0]):
+        np.testing.assert_array_equal(helped, flat(net.loss_grad(X, Y)))
+
+
+def test_an_error_here_while_the_helper_works_leaves_the_pipes_in_step(two_blocks):
+    net, X, Y, *_ = problem(weighted=False)
+    net.loss = Failing()
+    block_0 = _row_blocks.row_blocks(X.shape[0], sum(net.sizes[1:]))[0]
+    net.loss.rows = block_0.stop - block_0.start        # block 0 fails, block 1 is sent
+    with limit_threads(2, net.sizes, X.shape[0]):
+        with pytest.raises(FloatingPointError):
+            net.loss_grad(X, Y)
+        net.loss.rows = -1
+        first = flat(net.loss_grad(X, Y))               # reads the stale reply first
+        second = flat(net.hvp(X, Y, np.ones(net.n_params)))
+    with limit_threads(1, net.sizes, X.shape[0]):
+        np.testing.assert_array_equal(first, flat(net.loss_grad(X, Y)))
+        np.testing.assert_array_equal(second, flat(net.hvp(X, Y, np.ones(net.n_params))))
+
+
+def test_a_helper_that_dies_is_noticed_and_its_blocks_computed_here(two_blocks, monkeypatch):
+    net, X, Y, *_ = problem(weighted=False)
+    with limit_threads(1, net.sizes, X.shape[0]):
+        expected = flat(net.loss_grad(X, Y))
+    helper = _row_processes._helpers[0]
+    os.kill(helper.process.pid, signal.SIGKILL)
+    helper.process.wait(10)
+    monkeypatch.setitem(_row_processes._warned, "exit", False)
+    with limit_threads(2, net.sizes, X.shape[0]):
+        with pytest.warns(RuntimeWarning, match="helper process exited"):
+            got = flat(net.loss_grad(X, Y))
+    np.testing.assert_array_equal(got, expected)
+    assert helper.dead
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                   # a new helper, no second warning
+        assert _row_processes.start_helpers(1)
+        with limit_threads(2, net.sizes, X.shape[0]):
+            np.testing.assert_array_equal(flat(net.loss_grad(X, Y)), expected)
+
+
+def test_shutdown_ends_the_helpers():
+    assert _row_processes.start_helpers(1)
+    processes = [h.process for h in _row_processes._helpers]
+    _row_processes.shutdown()
+    assert all(p.wait(10) is not None for p in processes)
+    assert _row_processes.helpers_alive() == 0
