@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-__all__ = ["row_blocks", "run_blocks", "in_blocks", "cores", "row_threads", "set_row_threads",
+__all__ = ["row_blocks", "run_blocks", "cores", "row_threads", "set_row_threads",
            "MIN_BLOCK_WORK"]
 
 #: activations a block must compute (rows x the widths of the layers run) to be worth a
@@ -71,11 +71,6 @@ def set_row_threads(n: int) -> None:
     _state.threads = n
 
 
-def in_blocks() -> bool:
-    """Whether this thread is computing one of several row blocks (see ``bcdnet._tanh``)."""
-    return getattr(_state, "active", False)
-
-
 def row_blocks(n_rows: int, width: int, n_cores: int | None = None) -> list[slice]:
     """Consecutive row slices for ``n_rows`` rows through layers whose widths sum to ``width``.
 
@@ -108,19 +103,10 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
 
-def mark_block(fn):
-    """``fn()`` marked as a block (:func:`in_blocks`), overflow warnings off as in the
-    calling thread (``quiet_overflow``)."""
-    _state.active = True
-    try:
-        with np.errstate(over="ignore", invalid="ignore"):
-            return fn()
-    finally:
-        _state.active = False
-
-
 def _block(fn, k):
-    return mark_block(lambda: fn(k))
+    """``fn(k)`` with overflow warnings off, as in the calling thread (``quiet_overflow``)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return fn(k)
 
 
 def run_blocks(fn, n_blocks: int, task=None, owner=None) -> list:

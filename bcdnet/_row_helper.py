@@ -1,15 +1,24 @@
 """The entry point of a row-block helper process: ``python -m bcdnet._row_helper``.
 
 It answers requests on its standard input until that closes (:mod:`bcdnet._row_processes`
-has the protocol and the reasons); anything printed goes to standard error, never into the
-replies on standard output.
+has the protocol and the reasons), computing each block with the function a block thread
+would run; anything printed goes to standard error, never into the replies on standard
+output.
 """
 
 import sys
 
 from bcdnet._row_processes import serve
+from bcdnet.evaluation import _curvature, _evaluate
+
+
+def compute(net, kind, arrays, options):
+    """One block: ``_evaluate`` or ``_curvature`` of ``net`` on the block's rows."""
+    function = _evaluate if kind == "evaluate" else _curvature
+    return function(net, *arrays, net._full_tape(), **options)
+
 
 if __name__ == "__main__":
     replies = sys.stdout.buffer
     sys.stdout = sys.stderr
-    serve(sys.stdin.buffer, replies)
+    serve(sys.stdin.buffer, replies, compute)

@@ -8,9 +8,9 @@ thread, which costs more than the call.  A helper process has an interpreter of 
 its block runs beside this one's with no hand-over at all.
 
 **What a helper computes.**  The same function on the same rows as a block thread would
-(``bcdnet.evaluation._evaluate`` or ``_curvature``, marked as a block, overflow warnings
-off), on its own copy of the network: the network's structure is sent once (pickled; these
-are processes of our own, never files), its ``params`` and ``scales`` with every request.
+(``bcdnet.evaluation._evaluate`` or ``_curvature``, overflow warnings off), on its own
+copy of the network: the network is sent once (pickled; these are processes of our own,
+never files), its ``params`` and ``scales`` with every request.
 The parts come back and are summed here in block order, so a block gives the same bits
 wherever it runs, and a result never depends on whether a helper was ready, busy or gone.
 
@@ -132,10 +132,11 @@ class _Helper:
             readable = select.select([self.process.stdout], [], [], 0)[0]
             if readable:
                 self.ready = self.process.stdout.read(1) == b"R"
-                if not self.ready:
-                    self.kill()
         except (OSError, ValueError):
+            readable = True
+        if readable and not self.ready:         # it exited before it was ready
             self.kill()
+            _warn_exit()
         return self.ready
 
     def kill(self) -> None:
@@ -249,14 +250,12 @@ def _ready_helpers(n: int) -> list:
     return chosen if all(h.poll() for h in chosen) else []
 
 
-def start_helpers(n: int | None = None, timeout: float = 60.0) -> bool:
-    """Start ``n`` helpers (default: one per core but this one's) and wait until they are
-    ready; whether they are.  Not needed (evaluations start them), but a benchmark calls
-    it so that its timings do not include the start."""
+def start_helpers(n: int = 1, timeout: float = 60.0) -> bool:
+    """Start ``n`` helpers and wait until they are ready; whether they are.  Not needed
+    (evaluations start them), but a benchmark calls it so that its timings do not include
+    the start."""
     if not enabled():
         return False
-    from ._row_blocks import cores
-    n = cores() - 1 if n is None else n
     if n < 1:
         return False
     deadline = time.monotonic() + timeout
@@ -371,15 +370,12 @@ if hasattr(os, "register_at_fork"):
 
 
 # ---------------------------------------------------------------------- the helper's side
-def _compute(net, kind, arrays, options):
-    from . import evaluation
-    from ._row_blocks import mark_block
-    function = evaluation._evaluate if kind == "evaluate" else evaluation._curvature
-    return mark_block(lambda: function(net, *arrays, net._full_tape(), **options))
+def serve(stdin, stdout, compute) -> None:
+    """Answer requests until the input closes: the helper process's main loop.
 
-
-def serve(stdin, stdout) -> None:
-    """Answer requests until the input closes: the helper process's main loop."""
+    ``compute(net, kind, arrays, options)`` computes one block (``bcdnet._row_helper``
+    passes the evaluation functions, which this module does not import: they import it).
+    """
     networks: dict = {}
     _widen(stdout)
     stdout.write(b"R")
@@ -402,8 +398,8 @@ def serve(stdin, stdout) -> None:
             net = networks[token]
             net.params[...] = params
             net.scales[...] = scales
-            reply = ("ok", _compute(net, kind, arrays, options))
+            with np.errstate(over="ignore", invalid="ignore"):     # as in the caller's block
+                reply = ("ok", compute(net, kind, arrays, options))
         except Exception as exc:                # computed again by the caller, who raises
             reply = ("error", f"{type(exc).__name__}: {exc}")
         _send(stdout, reply)
-

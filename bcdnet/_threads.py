@@ -4,8 +4,9 @@ The networks bcdnet trains are mostly a few neurons wide.  On such narrow produc
 BLAS thread only adds synchronisation, and its spinning takes a core from the elementwise
 work: at the default threads of a 2-core machine the 4-10-10-10-1 gradient took 12 ms
 against 4 ms on one thread.  So bcdnet parallelises by rows instead
-(:mod:`bcdnet._row_blocks`): a large evaluation is split into row blocks that run on
-threads of their own, each calling BLAS on one thread.  Every computation bcdnet runs
+(:mod:`bcdnet._row_blocks`): a large evaluation is split into row blocks that run at once,
+in helper processes (:mod:`bcdnet._row_processes`) or on threads, each calling BLAS on one
+thread.  Every computation bcdnet runs
 (``Network`` evaluations, ``Trainer.fit``, ``BCDRegressor``) holds *every* BLAS library
 loaded in the process (through threadpoolctl) to one thread for its own duration, restores
 them after, and runs up to

@@ -122,7 +122,8 @@ class BCDRegressor:
         Precision of the networks (the scalers and the linear part stay float64).
     threads : "auto", int or None, default "auto"
         Parallelism during ``fit`` and ``predict`` (:mod:`bcdnet._threads`): BLAS on one
-        thread, large evaluations in row blocks on up to this many threads, and the
+        thread, large evaluations in up to this many row blocks at once (helper processes or
+        threads), and the
         ``n_networks`` networks in as many worker processes at once where the problem is
         large enough ("auto": the cores; an int; None leaves the environment alone
         and trains here, one thread).  Never above a limit set outside (a joblib or Dask

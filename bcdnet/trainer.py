@@ -152,7 +152,8 @@ class Trainer:
     checkpoint_every : int, default 10
     threads : "auto", int or None, default "auto"
         Threads during ``fit`` (:mod:`bcdnet._threads`): BLAS is held to one thread and
-        large evaluations run in row blocks on up to this many threads at once ("auto":
+        large evaluations run in up to this many row blocks at once, in helper processes
+        (:mod:`bcdnet._row_processes`) or on threads ("auto":
         the cores; an int; None leaves the environment alone and runs one).  Never
         more than a limit set outside (a joblib or Dask worker, ``OPENBLAS_NUM_THREADS``,
         ``threadpoolctl``); restored after ``fit``.  The results do not depend on it.

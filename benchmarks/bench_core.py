@@ -157,6 +157,9 @@ def measure_threads(name, sizes, n, repeats, seed=0) -> dict:
 def worker(quick: bool, threads_table: bool) -> dict:
     """Everything measured in this process's environment (run in a subprocess by :func:`run`)."""
     repeats = 3 if quick else 25
+    from bcdnet import _row_processes
+    from bcdnet._threads import cores
+    helpers = _row_processes.start_helpers(cores() - 1)   # timings without their start
     rows = [measure(name, sizes, min(n, 500) if quick else n, repeats)
             for name, sizes, n in NETWORKS]
     thread_rows = []
@@ -173,6 +176,7 @@ def worker(quick: bool, threads_table: bool) -> dict:
     blas = sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
     return {"rows": rows, "thread_rows": thread_rows, "repeats": repeats,
             "torch_threads": torch_threads, "blas_threads": blas,
+            "helpers": helpers, "blocks_sent": _row_processes.blocks_sent(),
             "machine": machine_description()}
 
 
@@ -255,9 +259,10 @@ def report(default: dict, pinned: dict | None = None) -> str:
         "buffers reused across calls; weight gradients are written by BLAS straight into the "
         "flat gradient; every product goes through NumPy's BLAS alone (`bcdnet/_gemm.py`; "
         "SciPy's second OpenBLAS pool fought NumPy's for the cores); bcdnet holds BLAS "
-        "to one thread and runs large evaluations in row blocks on threads "
-        "(`bcdnet/_row_blocks.py`; the blocks never depend on the threads, so neither do the "
-        "results); ensembles train in worker processes; float64 tanh comes from a "
+        "to one thread and runs large evaluations in row blocks, blocks 1.. in helper "
+        "processes that have no GIL to share (`bcdnet/_row_blocks.py`, "
+        "`bcdnet/_row_processes.py`; the blocks never depend on the threads or on where "
+        "they run, so neither do the results); ensembles train in worker processes; float64 tanh comes from a "
         "table-driven `expm1` where NumPy's `tanh` is "
         "slow (`bcdnet/_tanh.py`); column sums are BLAS products with a ones vector; "
         "the Hessian-vector product runs each layer's R-pass right behind its ordinary pass "
@@ -267,6 +272,9 @@ def report(default: dict, pinned: dict | None = None) -> str:
         "## Machine",
         "",
         default["machine"],
+        f"- Row-block helper processes (default environment): "
+        f"{'ready before timing' if default.get('helpers') else 'none'}; "
+        f"{default.get('blocks_sent', 0)} blocks computed by them",
         "",
     ]
     return "\n".join(lines)

@@ -15,8 +15,11 @@ from bcdnet._threads import limit_threads
 
 from test_row_blocks import evaluations, flat, problem
 
-pytestmark = pytest.mark.skipif(not _row_processes.enabled(),
-                                reason="helper processes need POSIX pipes")
+pytestmark = [
+    pytest.mark.skipif(not _row_processes.enabled(), reason="helper processes need POSIX pipes"),
+    pytest.mark.skipif(os.environ.get("BCDNET_BACKEND", "numpy") not in ("", "numpy"),
+                       reason="row blocks split host arrays only"),
+]
 
 
 @pytest.fixture
@@ -153,4 +156,26 @@ def test_shutdown_ends_the_helpers():
     processes = [h.process for h in _row_processes._helpers]
     _row_processes.shutdown()
     assert all(p.wait(10) is not None for p in processes)
+    assert _row_processes.helpers_alive() == 0
+
+
+def test_helpers_that_cannot_start_are_given_up_after_a_few(two_blocks, monkeypatch):
+    import sys
+    import time
+
+    _row_processes.shutdown()
+    monkeypatch.setattr(sys, "executable", "/bin/false")     # exits at once, says nothing
+    monkeypatch.setitem(_row_processes._status, "exits", 0)
+    monkeypatch.setitem(_row_processes._status, "off", False)
+    monkeypatch.setitem(_row_processes._warned, "exit", True)
+    net, X, Y, *_ = problem(weighted=False)
+    with limit_threads(1, net.sizes, X.shape[0]):
+        expected = flat(net.loss_grad(X, Y))
+    deadline = time.monotonic() + 30
+    with limit_threads(2, net.sizes, X.shape[0]):
+        while _row_processes.enabled() and time.monotonic() < deadline:
+            np.testing.assert_array_equal(flat(net.loss_grad(X, Y)), expected)
+            time.sleep(0.01)
+    assert not _row_processes.enabled()
+    assert _row_processes._status["exits"] == _row_processes.MAX_EXITS
     assert _row_processes.helpers_alive() == 0
