@@ -324,7 +324,7 @@ def _run(local, task, net, identity, helpers):
         except (pickle.PicklingError, TypeError, AttributeError, ValueError):
             _local_only.add(net)                # does not pickle: computed here from now on
             break
-        except OSError:
+        except (OSError, EOFError):             # it died (the write or a stale reply failed)
             _warn_exit()
             continue
         sent[k] = helper

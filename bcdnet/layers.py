@@ -36,6 +36,7 @@ import numpy as np
 
 from ._gemm import matmul_into
 from ._pickling import portable_state, restore_portable_state
+from ._rows import apply_rows
 from ._validation import check_choice, check_int
 from .backend import asarray, namespace_of
 from .activations import Activation, Identity, get_activation
@@ -210,13 +211,13 @@ class Dense(Layer):
         cache.A_prev = A_prev
         Z = cache.buffer("Z", (n, self.n_out), dtype)
         matmul_into(A_prev, self.W, Z)
-        Z += self.b
+        apply_rows(self.xp.add, Z, self.b, Z)
         H = self.activation.f(Z, out=cache.buffer("H", Z.shape, dtype))
         cache.D1 = None  # sigma'(Z), computed on first need by backward or r_forward
         cache.unit_scales = not (self.scales != 1.0).any()
         if cache.unit_scales:
             return H
-        return self.xp.multiply(H, self.scales, out=cache.buffer("A", Z.shape, dtype))
+        return apply_rows(self.xp.multiply, H, self.scales, cache.buffer("A", Z.shape, dtype))
 
     def _d1(self, cache: Cache):
         r"""Return :math:`\sigma'(Z)`, computed once per forward pass and kept in the cache."""
@@ -231,7 +232,7 @@ class Dense(Layer):
             return dA
         dZ = self.xp.multiply(self._d1(cache), dA, out=cache.buffer("dZ", dA.shape, dA.dtype))
         if not cache.unit_scales:
-            dZ *= self.scales
+            apply_rows(self.xp.multiply, dZ, self.scales, dZ)
         return dZ
 
     def backward(self, dA, cache: Cache, grad=None, grad_scales=None, need_input_grad=True,
@@ -303,7 +304,7 @@ class Dense(Layer):
             else:
                 matmul_into(cache.A_prev, VW, RZ)
             if V is not None:
-                RZ += Vb
+                apply_rows(self.xp.add, RZ, Vb, RZ)
         cache.RZ = RZ
         cache.RH = None if RZ is None else self.xp.multiply(
             D1, RZ, out=cache.buffer("RH", Z.shape, Z.dtype))
@@ -314,7 +315,7 @@ class Dense(Layer):
         RA = cache.buffer("RA", Z.shape, Z.dtype)
         if RZ is None:
             return self.xp.multiply(H, V_scales, out=RA)
-        self.xp.multiply(cache.RH, self.scales, out=RA)
+        apply_rows(self.xp.multiply, cache.RH, self.scales, RA)
         if V_scales is not None:
             RA += H * V_scales
         return RA
@@ -350,7 +351,7 @@ class Dense(Layer):
             elif cache.unit_scales:
                 self.xp.copyto(RdH, RdA)
             else:
-                self.xp.multiply(RdA, self.scales, out=RdH)
+                apply_rows(self.xp.multiply, RdA, self.scales, RdH)
             if V_scales is not None:
                 RdH += dA * V_scales
         RdZ = self.xp.multiply(RdH, cache.D1, out=cache.buffer("RdZ", Z.shape, Z.dtype))

@@ -101,7 +101,8 @@ def machine_description() -> str:
     return "\n".join(lines)
 
 
-def median_times(fns: dict, repeats: int = 20, warmup: int = 2, run_length: int = 1) -> dict:
+def median_times(fns: dict, repeats: int = 20, warmup: int = 2, run_length: int = 1,
+                 settle: float = 0.0) -> dict:
     """Median wall time in seconds of each callable in ``fns``, measured interleaved.
 
     Every round calls each function once, in turn, so a change of load on a shared machine
@@ -113,7 +114,10 @@ def median_times(fns: dict, repeats: int = 20, warmup: int = 2, run_length: int 
     whole runs).  The untimed first call absorbs the hand-over from the library before:
     PyTorch's OpenMP threads keep spinning for a while after its call returns and take a
     core from whatever runs next, which a user's training loop, calling one library many
-    times in a row, never meets.
+    times in a row, never meets.  ``settle`` (seconds) makes the untimed part of a run last
+    at least that long: on the 2-core AMD machine, bcdnet's 4-10-10-10-1 gradient took
+    9.0 ms right after a PyTorch call, 5.9 ms next and 4.6-4.8 ms from the third call on,
+    so one untimed call of a few milliseconds does not cover the hand-over.
     """
     for _ in range(warmup):
         for fn in fns.values():
@@ -123,7 +127,10 @@ def median_times(fns: dict, repeats: int = 20, warmup: int = 2, run_length: int 
     for _ in range(-(-repeats // timed)):
         for name, fn in fns.items():
             if run_length > 1:
+                start = time.perf_counter()
                 fn()
+                while time.perf_counter() - start < settle:
+                    fn()
             for _ in range(timed):
                 start = time.perf_counter()
                 fn()

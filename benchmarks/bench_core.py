@@ -4,9 +4,9 @@ For each network of issue 2 (tanh hidden layers, identity output, random data):
 
 - ``loss_grad``: bcdnet against PyTorch CPU autograd (``torch.autograd.grad``) and
   scikit-learn's MLP loss-gradient (``_backprop``, the function its L-BFGS solver calls),
-  each the median of ``repeats`` interleaved calls (in runs of ``RUN_LENGTH``, the first of a
-  run not timed: :func:`benchmarks._machine.median_times`), in float64 and (bcdnet,
-  PyTorch) float32;
+  each the median of ``repeats`` interleaved calls (in runs: untimed calls for ``SETTLE``
+  seconds, then ``RUN_LENGTH - 1`` timed: :func:`benchmarks._machine.median_times`), in
+  float64 and (bcdnet, PyTorch) float32;
 - ``hvp`` relative to bcdnet's own ``loss_grad``;
 - the block gradient of the last hidden layer (frozen prefix cached) relative to the full
   ``loss_grad``;
@@ -48,6 +48,9 @@ WIDE = ("15-(256x4)-1", [15] + [256] * 4 + [1], 100_000)
 THREAD_SETTINGS = {"default": None, "auto": "auto", "1": 1, "2": 2}
 #: calls of one function in a row per round, the first not timed (``median_times``)
 RUN_LENGTH = 4
+#: seconds of untimed calls at the start of each run (``median_times``): the hand-over from
+#: PyTorch's spinning threads lasts 10-15 ms on the 2-core AMD machine
+SETTLE = 0.02
 
 
 def torch_loss_grad(net: bn.Network, X, Y):
@@ -130,7 +133,8 @@ def measure(name, sizes, n, repeats, seed=0) -> dict:
         else:
             fns[f"{peer}_loss_grad_ms"] = fn
     row.update({key: 1e3 * t for key, t in
-                median_times(fns, repeats, run_length=RUN_LENGTH).items()})
+                median_times(fns, repeats, run_length=RUN_LENGTH,
+                                             settle=SETTLE).items()})
     return row
 
 
@@ -150,7 +154,7 @@ def measure_threads(name, sizes, n, repeats, seed=0) -> dict:
         return call
 
     times = median_times({key: timed(value) for key, value in THREAD_SETTINGS.items()},
-                         repeats, warmup=1, run_length=RUN_LENGTH)
+                         repeats, warmup=1, run_length=RUN_LENGTH, settle=SETTLE)
     return {"network": name, "N": n, **{key: 1e3 * t for key, t in times.items()}}
 
 
@@ -198,10 +202,13 @@ def report(default: dict, pinned: dict | None = None) -> str:
         "",
         f"Median of {default['repeats']} calls each, tanh hidden layers, random data; every "
         "column of a table measured in the same process, interleaved (each round calls every "
-        f"function {RUN_LENGTH} times in a row and times the last {RUN_LENGTH - 1}, so load "
-        "changes hit all alike while the first, untimed call absorbs the hand-over from the "
+        f"function in a run: untimed calls for at least {1e3 * SETTLE:.0f} ms (one at least), "
+        f"then {RUN_LENGTH - 1} timed ones, so load "
+        "changes hit all alike while the untimed calls absorb the hand-over from the "
         "library before: PyTorch's OpenMP threads spin on after its call and take a core "
-        "from whatever runs next, which a training loop calling one library never meets; "
+        "from whatever runs next (bcdnet's 4-10-10-10-1 gradient: 9.0 ms right after a "
+        "PyTorch call, 5.9 ms next, 4.6-4.8 ms from the third on), which a training loop "
+        "calling one library never meets; "
         "`benchmarks/_machine.py::median_times`).  **Default environment**: no thread "
         "variables; PyTorch at its default "
         f"{default['torch_threads']} threads, BLAS at {default['blas_threads']} thread(s) "
