@@ -116,8 +116,10 @@ def median_times(fns: dict, repeats: int = 20, warmup: int = 2, run_length: int 
     core from whatever runs next, which a user's training loop, calling one library many
     times in a row, never meets.  ``settle`` (seconds) makes the untimed part of a run last
     at least that long: on the 2-core AMD machine, bcdnet's 4-10-10-10-1 gradient took
-    9.0 ms right after a PyTorch call, 5.9 ms next and 4.6-4.8 ms from the third call on,
-    so one untimed call of a few milliseconds does not cover the hand-over.
+    9.2, 5.2 and 5.2 ms right after a PyTorch call and 4.2 ms from then on, and 8.5 ms for
+    115 ms after a scikit-learn call (NumPy's OpenBLAS threads spin that long after a
+    product on two threads), so one untimed call of a few milliseconds does not cover the
+    hand-over.
     """
     for _ in range(warmup):
         for fn in fns.values():

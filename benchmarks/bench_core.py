@@ -48,9 +48,11 @@ WIDE = ("15-(256x4)-1", [15] + [256] * 4 + [1], 100_000)
 THREAD_SETTINGS = {"default": None, "auto": "auto", "1": 1, "2": 2}
 #: calls of one function in a row per round, the first not timed (``median_times``)
 RUN_LENGTH = 4
-#: seconds of untimed calls at the start of each run (``median_times``): the hand-over from
-#: PyTorch's spinning threads lasts 10-15 ms on the 2-core AMD machine
-SETTLE = 0.02
+#: seconds of untimed calls at the start of each run (``median_times``): on the 2-core AMD
+#: machine bcdnet's 4-10-10-10-1 gradient took 9.2, 5.2, 5.2 and then 4.2 ms after a PyTorch
+#: call (its OpenMP threads spin about 20 ms), and 8.5 ms for 115 ms after scikit-learn's
+#: (NumPy's OpenBLAS threads spin that long after a product on two threads), then 4.5 ms
+SETTLE = 0.15
 
 
 def torch_loss_grad(net: bn.Network, X, Y):
@@ -206,9 +208,10 @@ def report(default: dict, pinned: dict | None = None) -> str:
         f"then {RUN_LENGTH - 1} timed ones, so load "
         "changes hit all alike while the untimed calls absorb the hand-over from the "
         "library before: PyTorch's OpenMP threads spin on after its call and take a core "
-        "from whatever runs next (bcdnet's 4-10-10-10-1 gradient: 9.0 ms right after a "
-        "PyTorch call, 5.9 ms next, 4.6-4.8 ms from the third on), which a training loop "
-        "calling one library never meets; "
+        "from whatever runs next, and so do NumPy's OpenBLAS threads after scikit-learn's "
+        "products on two threads (bcdnet's 4-10-10-10-1 gradient: 9.2, 5.2, 5.2, then 4.2 ms "
+        "after a PyTorch call; 8.5 ms for 115 ms after scikit-learn's, then 4.5 ms), which a "
+        "training loop calling one library never meets; "
         "`benchmarks/_machine.py::median_times`).  **Default environment**: no thread "
         "variables; PyTorch at its default "
         f"{default['torch_threads']} threads, BLAS at {default['blas_threads']} thread(s) "
