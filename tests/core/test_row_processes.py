@@ -35,6 +35,16 @@ def all_evaluations(net, X, Y, w, v, u, threads):
         return {k: flat(r) for k, r in evaluations(net, X, Y, w, v, u).items()}
 
 
+def assert_one_helper_block_gives_the_bits_of_one_thread(net, X, Y):
+    """The next gradient uses the helper once and equals the one-thread gradient."""
+    sent = _row_processes.blocks_sent()
+    with limit_threads(2, net.sizes, X.shape[0]):
+        helped = flat(net.loss_grad(X, Y))
+    assert _row_processes.blocks_sent() == sent + 1
+    with limit_threads(1, net.sizes, X.shape[0]):
+        np.testing.assert_array_equal(helped, flat(net.loss_grad(X, Y)))
+
+
 def assert_same_bits(a, b):
     assert a.keys() == b.keys()
     for name in a:
@@ -61,11 +71,7 @@ def test_new_parameters_and_a_replaced_layer_reach_the_helper(two_blocks):
         net.params = net.params * 1.1                   # new values: sent with the request
         net.scales = net.scales[::-1].copy()
         net.layers[1].activation = bn.activations.get_activation("sigmoid")   # a new object
-        sent = _row_processes.blocks_sent()
-        helped = flat(net.loss_grad(X, Y))
-        assert _row_processes.blocks_sent() == sent + 1
-    with limit_threads(1, net.sizes, X.shape[0]):
-        np.testing.assert_array_equal(helped, flat(net.loss_grad(X, Y)))
+    assert_one_helper_block_gives_the_bits_of_one_thread(net, X, Y)
 
 
 def test_an_outside_limit_of_one_thread_keeps_every_block_here(two_blocks):
@@ -107,12 +113,8 @@ def test_an_error_in_the_helper_is_raised_here_and_the_helper_goes_on(two_blocks
     with limit_threads(2, net.sizes, X.shape[0]):
         with pytest.raises(FloatingPointError, match="helper's block"):
             net.loss_grad(X, Y)                       # raised again here, with a traceback
-        net.loss.rows = -1
-        sent = _row_processes.blocks_sent()
-        helped = flat(net.loss_grad(X, Y))
-        assert _row_processes.blocks_sent() == sent + 1
-    with limit_threads(1, net.sizes, X.shape[0]):
-        np.testing.assert_array_equal(helped, flat(net.loss_grad(X, Y)))
+    net.loss.rows = -1                                # changed in place: sent again
+    assert_one_helper_block_gives_the_bits_of_one_thread(net, X, Y)
 
 
 def test_an_error_here_while_the_helper_works_leaves_the_pipes_in_step(two_blocks):
