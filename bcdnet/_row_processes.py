@@ -53,7 +53,7 @@ from collections import OrderedDict
 import numpy as np
 
 __all__ = ["run_blocks", "enabled", "start_helpers", "helpers_alive", "blocks_sent",
-           "shutdown"]
+           "helper_cpu_seconds", "shutdown"]
 
 #: environment switch: "0" keeps every row block in this process
 ENV_SWITCH = "BCDNET_ROW_PROCESSES"
@@ -70,7 +70,7 @@ _warned = {"exit": False}
 #: helpers that may exit before bcdnet stops starting new ones in this process
 MAX_EXITS = 3
 _status = {"exits": 0, "off": False}
-_sent = {"blocks": 0}
+_sent = {"blocks": 0, "cpu": 0.0}
 
 
 def _send(stream, message) -> None:
@@ -175,14 +175,16 @@ class _Helper:
             self.forget.append(self.networks.popitem(last=False)[0])
 
     def receive(self):
-        """The reply to the request in flight: ``("ok", result)`` or ``("error", message)``."""
+        """The reply to the request in flight: ``("ok", result)``, ``("error", message)`` or
+        ``("unbuildable", message)``; the CPU seconds it took are counted."""
         try:
-            reply = _receive(self.process.stdout)
+            status, payload, cpu = _receive(self.process.stdout)
         except BaseException:
             self.kill()
             raise
         self.in_flight = False
-        return reply
+        _sent["cpu"] += cpu
+        return status, payload
 
 
 _SCALARS = frozenset((int, float, complex, str, bytes, bool, type(None), np.float64,
@@ -269,6 +271,12 @@ def start_helpers(n: int = 1, timeout: float = 60.0) -> bool:
 def blocks_sent() -> int:
     """How many blocks helpers have computed for this process so far."""
     return _sent["blocks"]
+
+
+def helper_cpu_seconds() -> float:
+    """CPU seconds the helpers spent on this process's requests so far (each reply says
+    its own; :func:`bcdnet._cpu.process_time` adds them to this process's)."""
+    return _sent["cpu"]
 
 
 def helpers_alive() -> int:
@@ -385,21 +393,23 @@ def serve(stdin, stdout, compute) -> None:
             token, blob, forget, params, scales, kind, arrays, options = _receive(stdin)
         except EOFError:
             return
+        start = time.process_time()
         for old in forget:
             networks.pop(old, None)
+        reply = None
         if blob is not None:
             try:
                 networks[token] = pickle.loads(blob)
             except Exception as exc:            # a class this process cannot import
                 networks.pop(token, None)
-                _send(stdout, ("unbuildable", f"{type(exc).__name__}: {exc}"))
-                continue
-        try:
-            net = networks[token]
-            net.params[...] = params
-            net.scales[...] = scales
-            with np.errstate(over="ignore", invalid="ignore"):     # as in the caller's block
-                reply = ("ok", compute(net, kind, arrays, options))
-        except Exception as exc:                # computed again by the caller, who raises
-            reply = ("error", f"{type(exc).__name__}: {exc}")
-        _send(stdout, reply)
+                reply = ("unbuildable", f"{type(exc).__name__}: {exc}")
+        if reply is None:
+            try:
+                net = networks[token]
+                net.params[...] = params
+                net.scales[...] = scales
+                with np.errstate(over="ignore", invalid="ignore"):     # as in the caller's
+                    reply = ("ok", compute(net, kind, arrays, options))
+            except Exception as exc:            # computed again by the caller, who raises
+                reply = ("error", f"{type(exc).__name__}: {exc}")
+        _send(stdout, (*reply, time.process_time() - start))

@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 
+from ._cpu import process_time
 from ._progress import Progress
 from ._validation import check_rng_seed
 from .backend import asarray
@@ -59,7 +60,7 @@ class BCDRun:
         self.optimizers: dict[tuple, Optimizer] = {}
         self.objectives: dict[tuple, object] = {}
         self.rows: list[dict] = []
-        self.cpu0, self.wall0 = time.process_time(), time.perf_counter()
+        self.cpu0, self.wall0 = process_time(), time.perf_counter()
         size = trainer.shell_factor * net.n_params          # may be huge: compare first
         self.shell_size = (math.ceil(size) if trainer.batch_shell and size < X.shape[0]
                            else None)
@@ -273,7 +274,7 @@ class BCDRun:
                    selector=json.dumps({"strategy": "start"}), scores=None,
                    train_loss=float(train_loss), val_loss=float(val_loss), nit=0, nfev=0,
                    accepted=True, optimizer_message="starting point (initial parameters)",
-                   cpu_s=time.process_time() - self.cpu0,
+                   cpu_s=process_time() - self.cpu0,
                    wall_s=time.perf_counter() - self.wall0)
         self.rows.append(row)
         if not math.isfinite(train_loss):
@@ -313,7 +314,7 @@ class BCDRun:
             "grad_inf": float(abs(jac).max()) if jac is not None and jac.size else math.nan,
             "sensitivity_inf": float(s_inf), "nit": int(res.nit), "nfev": int(res.nfev),
             "accepted": bool(accepted), "optimizer_message": str(res.message),
-            "cpu_s": time.process_time() - self.cpu0, "wall_s": time.perf_counter() - self.wall0,
+            "cpu_s": process_time() - self.cpu0, "wall_s": time.perf_counter() - self.wall0,
         }
 
     # ---------------------------------------------------------------- checkpoints
@@ -333,7 +334,7 @@ class BCDRun:
             "perm": self._perm, "pos": self._pos, "rows": [dict(r) for r in self.rows],
             "last_block": None if self.last_block is None else list(self.last_block),
             "free_gradient": None if self.free_gradient is None else list(self.free_gradient),
-            "cpu": time.process_time() - self.cpu0, "wall": time.perf_counter() - self.wall0,
+            "cpu": process_time() - self.cpu0, "wall": time.perf_counter() - self.wall0,
         }
 
     def restore(self, state: dict) -> None:
@@ -360,7 +361,7 @@ class BCDRun:
         free = state.get("free_gradient")       # absent from checkpoints before Identity 1
         self.free_gradient = (None if free is None
                               else (float(free[0]), self.net.xp.asarray(free[1])))
-        self.cpu0 = time.process_time() - state["cpu"]
+        self.cpu0 = process_time() - state["cpu"]
         self.wall0 = time.perf_counter() - state["wall"]
 
 

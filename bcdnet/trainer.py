@@ -65,7 +65,8 @@ class TrainResult:
         ``selector`` (JSON record of why the block was chosen), ``scores``, ``train_loss``,
         ``val_loss``, ``grad_inf`` (the block gradient's ∞-norm after the visit),
         ``sensitivity_inf``, ``nit``, ``nfev``, ``accepted``, ``optimizer_message``,
-        ``cpu_s`` and ``wall_s`` (cumulative).
+        ``cpu_s`` and ``wall_s`` (cumulative; ``cpu_s`` counts every thread of this process
+        and the row-block helper processes working for it, ``bcdnet/_cpu.py``).
     stop_reason : str
         Why training stopped.
     best_iteration : int or None

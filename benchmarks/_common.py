@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bcdnet._cpu import process_time
 from bcdnet.datasets import (Standardizer, load_ccpp, load_steel, make_cstr, repeated_splits,
                              train_test_split)
 from bcdnet._atomic import atomic_write
@@ -132,11 +133,11 @@ class Clock:
     """CPU and wall seconds since construction (CPU of this process, all threads)."""
 
     def __init__(self):
-        self.cpu0, self.wall0 = time.process_time(), time.perf_counter()
+        self.cpu0, self.wall0 = process_time(), time.perf_counter()
 
     @property
     def cpu(self) -> float:
-        return time.process_time() - self.cpu0
+        return process_time() - self.cpu0
 
     @property
     def wall(self) -> float:
@@ -406,10 +407,10 @@ def fit(trainer, start, data: Split, monitor=None, validation=None) -> Run:
     spent, curve, offsets = [0.0], [], {}
 
     def watch(row):
-        c0 = time.process_time()
+        c0 = process_time()
         offsets[row["iteration"]] = spent[0]
         curve.append((row["cpu_s"] - spent[0], monitor(net.predict)))
-        spent[0] += time.process_time() - c0
+        spent[0] += process_time() - c0
 
     trainer.callbacks = [watch] if monitor is not None else []
     trainer.progress = False

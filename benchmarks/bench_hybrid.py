@@ -32,13 +32,13 @@ from __future__ import annotations
 
 import json
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 import bcdnet as bn
+from bcdnet._cpu import process_time
 from bcdnet.hybrid import AdaptiveHybrid, PaperBHybrid
 from bcdnet.metrics import mean_squared_error, r2_score
 from benchmarks import _common as C
@@ -86,12 +86,12 @@ def run_curve(trainer, start, data: C.Split, metric, budget: float):
     with ``curve`` a list of ``(cpu_s, metric)`` from the start on, monitoring excluded."""
     net = start.copy()
     spent, curve = [0.0], [(0.0, metric(net.predict))]
-    cpu0 = time.process_time()
+    cpu0 = process_time()
 
     def watch(row):
-        c0 = time.process_time()
+        c0 = process_time()
         curve.append((c0 - cpu0 - spent[0], metric(net.predict)))
-        spent[0] += time.process_time() - c0
+        spent[0] += process_time() - c0
         return curve[-1][0] >= budget
 
     trainer.callbacks, trainer.progress = [watch], False

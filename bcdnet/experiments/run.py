@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 
+from .._cpu import process_time
 from .config import canonical_json, config_id, normalise, seeds
 from .provenance import bcdnet_version, git_commit
 
@@ -129,13 +130,13 @@ class _TestCurve:
     def __call__(self, row) -> bool:
         from ..metrics import r2_score
 
-        start = time.process_time()
+        start = process_time()
         P, Y = self.net.predict(self.Xt), self.Yt
         if self.units:
             P, Y = self.sy.inverse_transform(P), self.sy.inverse_transform(Y)
         self.cpu.append(row["cpu_s"] - self.spent)
         self.r2.append(r2_score(Y, P))
-        self.spent += time.process_time() - start
+        self.spent += process_time() - start
         return False
 
 
@@ -174,9 +175,9 @@ def run_experiment(config, data_home=None) -> dict:
                       get_selector(c["selector"], **c["selector_options"]),
                       **c["trainer"], seed=s["trainer"], progress=False,
                       callbacks=[curve] if "test_curve" in c["record"] else [])
-    cpu0, wall0 = time.process_time(), time.perf_counter()
+    cpu0, wall0 = process_time(), time.perf_counter()
     result = trainer.fit(net, X, Y)
-    cpu = time.process_time() - cpu0 - curve.spent
+    cpu = process_time() - cpu0 - curve.spent
     wall = time.perf_counter() - wall0 - curve.spent
     h = result.history
     visits = h[h["iteration"] > 0]

@@ -181,3 +181,21 @@ def test_helpers_that_cannot_start_are_given_up_after_a_few(two_blocks, monkeypa
     assert not _row_processes.enabled()
     assert _row_processes._status["exits"] == _row_processes.MAX_EXITS
     assert _row_processes.helpers_alive() == 0
+
+
+def test_the_cpu_a_helper_spends_is_counted_here(two_blocks):
+    """Training reports CPU seconds (the history's cpu_s): a helper's must not drop out."""
+    import time
+
+    from bcdnet._cpu import process_time
+
+    net, X, Y, *_ = problem(weighted=False)
+    X, Y = np.tile(X, (400, 1)), np.tile(Y, (400, 1))        # blocks of some milliseconds
+    before, here = _row_processes.helper_cpu_seconds(), time.process_time()
+    with limit_threads(2, net.sizes, X.shape[0]):
+        for _ in range(10):
+            net.loss_grad(X, Y)
+    spent, here = _row_processes.helper_cpu_seconds() - before, time.process_time() - here
+    assert spent > 0.25 * here              # the helper's block is about as big as this one's
+    total = process_time() - time.process_time()
+    assert abs(total - _row_processes.helper_cpu_seconds()) < 1e-3
