@@ -28,11 +28,11 @@ instead, so a genuine error is raised here with its traceback.  A helper that ex
 noticed (one warning) and replaced, up to ``MAX_EXITS`` times.  On platforms without ``select`` on pipes
 (Windows) and with ``BCDNET_ROW_PROCESSES=0`` no helper starts.
 
-**A changed network is sent again.**  Every request carries a fingerprint of the
-network's state but its parameters (the attributes of the network, its layers, their
-activations and its loss, three levels down, scalars and arrays by value): a slope, a
-weight or a layer changed in place or replaced makes the next request send the network
-again, so the helper never computes with an old copy.
+**A changed network is sent again.**  Every request is preceded by a fingerprint of what
+the evaluation reads of the network but its parameters (its layers, their activations,
+its loss and its slices, three levels down, scalars and arrays by value): a slope, a
+weight or a layer changed in place or replaced makes the request send the network again,
+so the helper never computes with an old copy.
 """
 
 from __future__ import annotations
@@ -218,12 +218,17 @@ def _state(value, roots, depth: int = 3):
                          if k != "_tape"]))
 
 
+#: what the evaluation functions read of a network (``bcdnet/evaluation.py``)
+_READ = ("layers", "loss", "dtype", "xp", "param_slices", "scale_slices", "n_params")
+
+
 def _identity(net):
     """``(token, fingerprint)`` of ``net``, or None when it cannot go to a helper.
 
-    The fingerprint is the state of everything the helper's copy holds but the parameter
-    values (:func:`_state`): a changed attribute of a layer, an activation or the loss,
-    in place or by a new object, makes the next request send the network again.
+    The fingerprint is the state of what the evaluation reads of the network but the
+    parameter values (``_READ``, :func:`_state`): a changed attribute of a layer, an
+    activation or the loss, in place or by a new object, makes the next request send the
+    network again.
     """
     try:
         if net in _local_only:
@@ -235,7 +240,7 @@ def _identity(net):
         return None
     roots = (getattr(net, "_params", None), getattr(net, "_scales", None))
     roots = tuple(r if r is None or r.base is None else r.base for r in roots)
-    return token, _state(net, roots)
+    return token, tuple(_state(getattr(net, name, None), roots) for name in _READ)
 
 
 def _ready_helpers(n: int) -> list:

@@ -74,6 +74,16 @@ def test_new_parameters_and_a_replaced_layer_reach_the_helper(two_blocks):
     assert_one_helper_block_gives_the_bits_of_one_thread(net, X, Y)
 
 
+def test_an_activation_changed_in_place_reaches_the_helper(two_blocks):
+    rng = np.random.default_rng(3)
+    net = bn.Network.mlp([3, 6, 6, 1], activation="leaky_relu", seed=3)
+    X, Y = rng.standard_normal((80, 3)), rng.standard_normal((80, 1))
+    assert_one_helper_block_gives_the_bits_of_one_thread(net, X, Y)
+    for layer in net.layers[:-1]:
+        layer.activation.negative_slope = 0.3           # the same objects, changed
+    assert_one_helper_block_gives_the_bits_of_one_thread(net, X, Y)
+
+
 def test_an_outside_limit_of_one_thread_keeps_every_block_here(two_blocks):
     net, X, Y, *_ = problem(weighted=False)
     sent = _row_processes.blocks_sent()
