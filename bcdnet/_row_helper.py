@@ -9,13 +9,12 @@ output.
 import sys
 
 from bcdnet._row_processes import serve
-from bcdnet.evaluation import _curvature, _evaluate
+from bcdnet.evaluation import BLOCK_FUNCTIONS
 
 
 def compute(net, kind, arrays, options):
-    """One block: ``_evaluate`` or ``_curvature`` of ``net`` on the block's rows."""
-    function = _evaluate if kind == "evaluate" else _curvature
-    return function(net, *arrays, net._full_tape(), **options)
+    """One block: ``BLOCK_FUNCTIONS[kind]`` of ``net`` on the block's rows."""
+    return BLOCK_FUNCTIONS[kind](net, *arrays, net._full_tape(), **options)
 
 
 if __name__ == "__main__":

@@ -211,9 +211,11 @@ def _state(value, roots, depth: int = 3):
         return tuple([_state(v, roots, depth) for v in value])
     if kind is slice:
         return ("slice", value.start, value.stop, value.step)
+    if kind is type(os):                        # a namespace: by its name
+        return (kind, value.__name__)
     attributes = getattr(value, "__dict__", None)
-    if attributes is None or depth <= 0 or kind is type(os):
-        return (kind, getattr(value, "__name__", None) if kind is type(os) else id(value))
+    if attributes is None or depth <= 0:
+        return (kind, id(value))
     return (kind, tuple([(k, _state(v, roots, depth - 1)) for k, v in attributes.items()
                          if k != "_tape"]))
 

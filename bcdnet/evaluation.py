@@ -72,16 +72,25 @@ def _row_parts(net, A_in, w, start):
     return [(rows, float(w[rows].sum()) / total) for rows in blocks]
 
 
-def _in_blocks(net, one, task, parts, tape, n_results):
-    """Run ``one(rows, share, tape_k)`` on every block; return the parts summed in block
-    order (floats added, arrays accumulated into the first block's).
+def _in_blocks(net, kind, A_in, Y, w, options, parts, tape, n_results):
+    """Run ``BLOCK_FUNCTIONS[kind]`` with ``options`` on every row block; return the parts
+    summed in block order (floats added, arrays accumulated into the first block's).
 
-    ``task(rows, share)`` is the same block as a helper process computes it:
-    ``(kind, arrays, options)`` for ``_evaluate`` or ``_curvature`` on ``net``'s copy.
+    A block is the same call wherever it runs: here, on a thread, or in a helper process,
+    which gets ``(kind, arrays, options)`` and its own copy of ``net``.
     """
     tapes = tape.parts(len(parts))
-    results = run_blocks(lambda k: one(*parts[k], tapes[k]), len(parts),
-                         task=lambda k: task(*parts[k]), owner=net)
+
+    def task(k):
+        rows, share = parts[k]
+        return kind, (A_in[rows], Y[rows], None if w is None else w[rows]), dict(
+            options, share=share)
+
+    def local(k):
+        _, arrays, block_options = task(k)
+        return BLOCK_FUNCTIONS[kind](net, *arrays, tapes[k], **block_options)
+
+    results = run_blocks(local, len(parts), task=task, owner=net)
     total = list(results[0])
     for result in results[1:]:
         for i in range(n_results):
@@ -99,17 +108,10 @@ def evaluate(net, A_in, Y, w, tape, grad=True, grad_scales=False, block=None,
     covers only the block's slice.  Returns ``(E, g or None, s or None)``.
     """
     parts = _row_parts(net, A_in, w, start)
+    options = dict(grad=grad, grad_scales=grad_scales, block=block, start=start)
     if parts is None:
-        return _evaluate(net, A_in, Y, w, tape, grad, grad_scales, block, start)
-
-    def one(rows, share, tape_k):
-        return _evaluate(net, A_in[rows], Y[rows], None if w is None else w[rows], tape_k,
-                         grad, grad_scales, block, start, share)
-
-    def task(rows, share):
-        return "evaluate", (A_in[rows], Y[rows], None if w is None else w[rows]), dict(
-            grad=grad, grad_scales=grad_scales, block=block, start=start, share=share)
-    return _in_blocks(net, one, task, parts, tape, 3)
+        return _evaluate(net, A_in, Y, w, tape, **options)
+    return _in_blocks(net, "evaluate", A_in, Y, w, options, parts, tape, 3)
 
 
 def _evaluate(net, A_in, Y, w, tape, grad, grad_scales, block, start, share=None):
@@ -138,8 +140,6 @@ def _evaluate(net, A_in, Y, w, tape, grad, grad_scales, block, start, share=None
     return f, g, s
 
 
-
-
 @quiet_overflow
 def curvature_product(net, A_in, Y, w, tape, v=None, u=None, gauss_newton=False,
                       block=None, start=0):
@@ -151,17 +151,10 @@ def curvature_product(net, A_in, Y, w, tape, v=None, u=None, gauss_newton=False,
     ``v`` is given, the scales part when ``u`` is given.
     """
     parts = _row_parts(net, A_in, w, start)
+    options = dict(v=v, u=u, gauss_newton=gauss_newton, block=block, start=start)
     if parts is None:
-        return _curvature(net, A_in, Y, w, tape, v, u, gauss_newton, block, start)
-
-    def one(rows, share, tape_k):
-        return _curvature(net, A_in[rows], Y[rows], None if w is None else w[rows], tape_k,
-                          v, u, gauss_newton, block, start, share)
-
-    def task(rows, share):
-        return "curvature", (A_in[rows], Y[rows], None if w is None else w[rows]), dict(
-            v=v, u=u, gauss_newton=gauss_newton, block=block, start=start, share=share)
-    return _in_blocks(net, one, task, parts, tape, 2)
+        return _curvature(net, A_in, Y, w, tape, **options)
+    return _in_blocks(net, "curvature", A_in, Y, w, options, parts, tape, 2)
 
 
 def _curvature(net, A_in, Y, w, tape, v, u, gauss_newton, block, start, share=None):
@@ -194,3 +187,7 @@ def _curvature(net, A_in, Y, w, tape, v, u, gauss_newton, block, start, share=No
             dP *= share
         passes.r_backward(layers, tape, dP, RdP, start, V, U, hv_views, hs_views)
     return hv, hs
+
+
+#: the functions a row block runs, by the name a helper process is sent
+BLOCK_FUNCTIONS = {"evaluate": _evaluate, "curvature": _curvature}
