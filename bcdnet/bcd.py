@@ -152,6 +152,7 @@ class BCDRun:
         selection = t.selector.select(sens, it - 1, self.rng, n_layers=len(net.layers))
         block = self._block(selection)
         obj = self._objective(block, rows)
+        before = (self.last_block, self.free_gradient)     # what an undone visit restores
         x0, res, f_new = self._visit(obj, self._optimizer((block.first, block.last)))
         if not np.isfinite(f_new) or not net.xp.isfinite(res.x).all():
             net.params[:] = self.last_good
@@ -167,17 +168,31 @@ class BCDRun:
         self.free_gradient = ((f_new, res.jac) if whole and accepted and rows is None
                               and t.batch_size is None and res.jac is not None else None)
         train_loss = f_new if rows is None else net.loss_value(self.X, self.Y, self.w)
-        self.last_good = net.params.copy()
-        val_loss = net.loss_value(*self.val) if self.val is not None else math.nan
-        row = self._row(it, block, obj.X.shape[0], selection, train_loss, val_loss, res,
+        row = self._row(it, block, obj.X.shape[0], selection, train_loss, math.nan, res,
                         accepted, s_inf)
-        self.rows.append(row)
-        self.losses.append(train_loss)
+        if t.selector.observe(row) is False and accepted:
+            self._undo(obj, x0, before, row)
+        self.last_good = net.params.copy()
         if self.val is not None:
-            self._consider(val_loss)
+            row["val_loss"] = float(net.loss_value(*self.val))
+        self.rows.append(row)
+        self.losses.append(row["train_loss"])
+        if self.val is not None:
+            self._consider(row["val_loss"])
             self.stale = 0 if self.best_val < best_before else self.stale + 1
-        t.selector.observe(row)
         return row
+
+    def _undo(self, obj, x0, before, row) -> None:
+        """Undo a visit its selector rejected (a trial that did not pay): the block's
+        parameters go back to ``x0``, and with them the last block visited and the free
+        gradient, so an L-BFGS run interrupted by the trial goes on exactly as if it had
+        never happened.  The row keeps the visit's cost, says ``accepted=False`` and names
+        the training loss the visit had reached in its ``optimizer_message``."""
+        obj.set(x0)
+        self.last_block, self.free_gradient = before
+        row.update(train_loss=self.rows[-1]["train_loss"], accepted=False,
+                   optimizer_message=(f"undone by the selector at a training loss of "
+                                      f"{row['train_loss']!r}; {row['optimizer_message']}"))
 
     def _sensitivity(self, Xd, Yd, wd, rows):
         """This iteration's sensitivities: free after a whole-network visit (Identity 1),

@@ -124,6 +124,15 @@ class AdaptiveHybrid(_Scored):
     was stale.  The run starts with a whole-network step (its gradient makes the next
     sensitivities free, Identity 1), then measures one layer step.
 
+    A layer step right after whole-network steps is a *trial*.  With ``undo=True`` (the
+    default) a trial that loses the comparison is undone: the Trainer puts its layer back
+    (:meth:`~bcdnet.selection.Selector.observe` returns False) and the interrupted
+    whole-network L-BFGS run goes on with its memory, exactly as if the trial had not
+    happened.  Where layer steps never pay, the run is then end-to-end training bit for bit,
+    plus the cost of the trials; without it, every trial would restart L-BFGS's memory and
+    move the run onto another path (on CCPP, from the same start, end-to-end's final test
+    metric is then reached or missed by chance: `benchmarks/results/hybrid.md`).
+
     A layer step goes to the layer that ``layers`` selects (for example the bisection tree,
     :class:`~bcdnet.selection.Bisection`); by default to the layer with the highest
     predicted gain per cost, :math:`S(l) / (L - l)` (``cost_aware=True``): a late layer's
@@ -143,6 +152,8 @@ class AdaptiveHybrid(_Scored):
         Chooses the layer of a layer step (a copy is used); default: the rule above.
     window : int, default 1
         Layer steps pooled into the layer rate.
+    undo : bool, default True
+        Undo a trial layer step that loses the comparison (above).
     order, trust_radius, epsilon, gauss_newton
         As for :class:`~bcdnet.selection.MostSensitive`.
 
@@ -154,7 +165,7 @@ class AdaptiveHybrid(_Scored):
     _KINDS = ("whole", "layer")
 
     def __init__(self, switch_ratio: float = 1.0, cost_aware: bool = True, layers=None,
-                 window: int = 1, order: int = 1, trust_radius: float | None = None,
+                 window: int = 1, undo: bool = True, order: int = 1, trust_radius: float | None = None,
                  epsilon: float = 0.0, gauss_newton: bool = False):
         super().__init__(order, trust_radius, epsilon, gauss_newton)
         self.switch_ratio = check_positive(switch_ratio, "switch_ratio")
@@ -165,6 +176,9 @@ class AdaptiveHybrid(_Scored):
             raise TypeError(f"layers must be a Selector or None, got {type(layers).__name__}")
         self.layers = None if layers is None else layers.clone()
         self.window = check_int(window, "window", minimum=1)
+        if not isinstance(undo, (bool, np.bool_)):
+            raise TypeError(f"undo must be a bool, got {type(undo).__name__}")
+        self.undo = bool(undo)
         self.reset()
 
     def reset(self) -> None:
@@ -174,6 +188,7 @@ class AdaptiveHybrid(_Scored):
         self.loss_before = None                # training loss before the current visit
         self.sensitivity_pass = True           # did this iteration pay for its sensitivities
         self.n_layers = None
+        self.last_kind = 0                     # the kind of the last visit (0: whole)
         if getattr(self, "layers", None) is not None:
             self.layers.reset()
 
@@ -194,14 +209,14 @@ class AdaptiveHybrid(_Scored):
         layer = int(np.argmax(gains))
         return Selection(layer, layer, {"kind": "layer", "scores": scores, **record})
 
-    def observe(self, row: dict) -> None:
+    def observe(self, row: dict) -> bool | None:
         if self.n_layers is None or self.loss_before is None:   # an ε-uniform first pick
-            return
+            return None
         k = 0 if row["first"] == 0 and row["last"] == self.n_layers - 1 else 1
         cost = visit_cost(int(row["first"]), self.n_layers, int(row["nfev"]),
                           int(row["n_rows"]), self.sensitivity_pass)
         gain = self.loss_before - float(row["train_loss"])
-        self.loss_before = float(row["train_loss"])
+        trial, self.last_kind = k == 1 and self.last_kind == 0, k
         if k == 1:
             self.layer_steps = [*self.layer_steps, [gain, cost]][-self.window:]
             gain, cost = (sum(v) for v in zip(*self.layer_steps))
@@ -209,10 +224,16 @@ class AdaptiveHybrid(_Scored):
         other = self.rates[1 - k]
         switch = gain <= 0.0 or other is None or self.rates[k] < self.switch_ratio * other
         self.kind = self._KINDS[1 - k if switch else k]
+        if trial and switch and self.undo:
+            self.last_kind = 0
+            return False                        # undone: the loss stays self.loss_before
+        self.loss_before = float(row["train_loss"])
+        return None
 
     def _get_state(self) -> dict:
         return {"kind": self.kind, "rates": list(self.rates), "loss_before": self.loss_before,
                 "sensitivity_pass": self.sensitivity_pass, "n_layers": self.n_layers,
+                "last_kind": self.last_kind,
                 "layer_steps": [list(v) for v in self.layer_steps],
                 "layers": None if self.layers is None else self.layers.state_dict()}
 
@@ -220,6 +241,7 @@ class AdaptiveHybrid(_Scored):
         self.kind, self.rates = str(state["kind"]), list(state["rates"])
         self.loss_before, self.n_layers = state["loss_before"], state["n_layers"]
         self.sensitivity_pass = bool(state["sensitivity_pass"])
+        self.last_kind = int(state.get("last_kind", 0))
         self.layer_steps = [list(v) for v in state["layer_steps"]]
         if self.layers is not None:
             self.layers.load_state_dict(state["layers"])

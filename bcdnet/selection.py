@@ -143,10 +143,12 @@ class Selector(Component):
     def reset(self) -> None:
         """Forget any position, so the next ``select`` starts afresh (stateless: nothing)."""
 
-    def observe(self, row: dict) -> None:
+    def observe(self, row: dict) -> bool | None:
         """Hear what the chosen block's visit did (the Trainer's history row, a dict with
         ``first``, ``last``, ``nfev``, ``train_loss``, ...); schedules that adapt use it,
-        the rest ignore it."""
+        the rest ignore it.  Returning False asks the Trainer to undo the visit (its
+        parameters, and the optimizer state of the block visited before it, as they were;
+        the row then says ``accepted=False`` and the training loss before the visit)."""
 
     def _record_name(self) -> str:
         return self.name or type(self).__name__

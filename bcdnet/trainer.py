@@ -64,8 +64,9 @@ class TrainResult:
         BCD iteration: ``iteration``, ``block``, ``first``, ``last``,
         ``selector`` (JSON record of why the block was chosen), ``scores``, ``train_loss``,
         ``val_loss``, ``grad_inf`` (the block gradient's ∞-norm after the visit),
-        ``sensitivity_inf``, ``nit``, ``nfev``, ``accepted``, ``optimizer_message``,
-        ``cpu_s`` and ``wall_s`` (cumulative; ``cpu_s`` counts every thread of this process
+        ``sensitivity_inf``, ``nit``, ``nfev``, ``accepted`` (False: the visit's point was
+        not kept, because it was worse or its selector undid it, and ``train_loss`` is the
+        loss before it), ``optimizer_message``, ``cpu_s`` and ``wall_s`` (cumulative; ``cpu_s`` counts every thread of this process
         and the row-block helper processes working for it, ``bcdnet/_cpu.py``).
     stop_reason : str
         Why training stopped.

@@ -2,6 +2,7 @@
 replayed from the history, determinism, and the cost model."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -9,6 +10,9 @@ import pytest
 import bcdnet as bn
 from bcdnet.hybrid import AdaptiveHybrid, PaperBHybrid, visit_cost
 from bcdnet.optim import LBFGS
+
+
+UNDONE = re.compile(r"undone by the selector at a training loss of ([^;]+);")
 
 
 def regression(n=300, n_in=4, seed=0):
@@ -59,11 +63,16 @@ def test_adaptive_hybrid_mixes_both_kinds_by_the_documented_rule():
         paid = not (row["iteration"] > 1 and kinds[int(row["iteration"]) - 2] == "whole")
         cost = row["n_rows"] * (row["nfev"] * (n_layers - row["first"]) + row["first"]
                                 + (n_layers if paid else 0))
-        gain = loss - row["train_loss"]
-        loss = row["train_loss"]
+        undone = UNDONE.match(row["optimizer_message"])
+        reached = float(undone.group(1)) if undone else row["train_loss"]
+        gain = loss - reached
         rates[kind] = gain / cost
         other = rates["layer" if kind == "whole" else "whole"]
         switch = gain <= 0 or other is None or rates[kind] < other
+        trial = kind == "layer" and kinds[int(row["iteration"]) - 2] == "whole"
+        # a trial layer step that loses is undone: its loss is not kept, nothing else is
+        assert bool(undone) == (trial and switch) == (not row["accepted"])
+        loss = row["train_loss"]
         previous = ({"whole": "layer", "layer": "whole"}[kind] if switch else kind)
 
 
@@ -129,6 +138,8 @@ def test_hybrids_are_registered_and_check_their_arguments():
         AdaptiveHybrid(layers="bisection")
     with pytest.raises(ValueError, match="window"):
         AdaptiveHybrid(window=0)
+    with pytest.raises(TypeError, match="undo must be a bool"):
+        AdaptiveHybrid(undo=1)
 
 
 def test_adaptive_hybrid_delegates_layer_steps_and_pools_their_rate():
@@ -152,3 +163,57 @@ def test_adaptive_hybrid_delegates_layer_steps_and_pools_their_rate():
     assert kinds[:4] == ["whole", "layer", "layer", "layer"]
     rate = json.loads(rows["selector"].iloc[4])["rates"][1]
     assert rate == pytest.approx(pooled_gain / pooled_cost, rel=1e-12)
+
+
+def test_an_undone_trial_leaves_the_end_to_end_run_as_if_it_never_happened():
+    # Where the trials lose, the adaptive hybrid's whole-network steps are end-to-end
+    # L-BFGS bit for bit: the trial's layer goes back, and so does L-BFGS's memory.
+    X, Y = regression()
+    sizes, lbfgs = [4, 12, 2], LBFGS(max_iter=5)
+    common = dict(max_iter=25, tol=0, sensitivity_tol=None)
+    adaptive = bn.Trainer(lbfgs, AdaptiveHybrid(), **common).fit(
+        bn.Network.mlp(sizes, seed=1), X, Y).history
+    end_to_end = bn.Trainer(lbfgs, "all", keep_state=True, **common).fit(
+        bn.Network.mlp(sizes, seed=1), X, Y).history
+    undone = adaptive[~adaptive["accepted"].astype(bool)]
+    assert len(undone) >= 2 and all(UNDONE.match(m) for m in undone["optimizer_message"])
+    assert (undone["first"] == undone["last"]).all()            # layer steps
+    kept = adaptive[adaptive["accepted"].astype(bool)]
+    assert (kept["last"].iloc[1:] - kept["first"].iloc[1:] == 1).all()   # all whole steps
+    losses = list(kept["train_loss"])
+    assert losses == list(end_to_end["train_loss"][:len(losses)])     # bit for bit
+    # without undo the first trial is kept and the run leaves end-to-end's path
+    kept_trial = bn.Trainer(lbfgs, AdaptiveHybrid(undo=False), **common).fit(
+        bn.Network.mlp(sizes, seed=1), X, Y).history
+    assert kept_trial["accepted"].astype(bool).all()
+    assert list(kept_trial["train_loss"][3:8]) != list(end_to_end["train_loss"][2:7])
+
+
+class _UndoLayers(bn.selection.Selector):
+    """Alternates whole network and last layer, and undoes every last-layer visit."""
+
+    name = "undo_layers"
+
+    def _select(self, sens, n_layers, iteration, rng):
+        first = 0 if iteration % 2 == 0 else n_layers - 1
+        return bn.selection.Selection(first, n_layers - 1, {})
+
+    def observe(self, row):
+        return row["first"] != row["last"] or row["first"] == 0
+
+
+def test_the_trainer_undoes_a_visit_its_selector_rejects():
+    X, Y = regression()
+    net = bn.Network.mlp([4, 6, 6, 2], seed=2)
+    params = []
+    trainer = bn.Trainer(LBFGS(max_iter=4), _UndoLayers(), max_iter=6, tol=0,
+                         sensitivity_tol=None, callbacks=[lambda row: params.append(
+                             net.params.copy()) and False])
+    history = trainer.fit(net, X, Y).history.iloc[1:]
+    accepted = list(history["accepted"].astype(bool))
+    assert accepted == [True, False] * 3
+    for i in (1, 3, 5):                  # the layer visit's parameters were put back
+        np.testing.assert_array_equal(params[i], params[i - 1])
+        assert history["train_loss"].iloc[i] == history["train_loss"].iloc[i - 1]
+        assert history["nfev"].iloc[i] > 0        # its cost is still recorded
+    assert net.loss_value(X, Y) == history["train_loss"].iloc[-1]
