@@ -33,6 +33,15 @@ the evaluation reads of the network but its parameters (its layers, their activa
 its loss and its slices, three levels down, scalars and arrays by value): a slope, a
 weight or a layer changed in place or replaced makes the request send the network again,
 so the helper never computes with an old copy.
+
+**Rows are sent when they changed.**  A helper keeps the arrays of its last request (the
+block's rows of the input, targets and weights); an array equal bit for bit to the one it
+holds, compared here against a copy of what was sent, goes as a one-byte mark instead.
+Within an optimizer's run the rows never change, so a request carries only the parameters
+(on 4-10-10-10-1 and 3,827 rows a block, a 27 us comparison instead of 150 KB through the
+pipe); rows changed in place are compared by value, so they are sent.  The helper holds
+its arrays read-only: a computation that wrote into them would fail there and be
+recomputed here.
 """
 
 from __future__ import annotations
@@ -70,7 +79,7 @@ _warned = {"exit": False}
 #: helpers that may exit before bcdnet stops starting new ones in this process
 MAX_EXITS = 3
 _status = {"exits": 0, "off": False}
-_sent = {"blocks": 0, "cpu": 0.0}
+_sent = {"blocks": 0, "cpu": 0.0, "arrays": 0}
 
 
 def _send(stream, message) -> None:
@@ -121,6 +130,7 @@ class _Helper:
         self.ready = self.dead = self.in_flight = False
         self.lock = threading.Lock()
         self.networks: OrderedDict = OrderedDict()     # token -> fingerprint it holds
+        self.rows: tuple = ()                   # copies of the arrays the helper holds
         self.forget: list = []                  # tokens to drop, told with the next request
 
     def poll(self) -> bool:
@@ -162,12 +172,18 @@ class _Helper:
         if self.networks.get(token) != fingerprint:
             blob = pickle.dumps(net, protocol=pickle.HIGHEST_PROTOCOL)
         forget, self.forget = self.forget, []
+        kept = tuple(i < len(self.rows) and _same_bits(a, self.rows[i])
+                     for i, a in enumerate(arrays))
+        sent = tuple(None if k else a for a, k in zip(arrays, kept))
         try:
             _send(self.process.stdin, (token, blob, forget, np.asarray(net.params),
-                                       np.asarray(net.scales), kind, arrays, options))
+                                       np.asarray(net.scales), kind, sent, kept, options))
         except BaseException:
             self.kill()
             raise
+        self.rows = tuple(self.rows[i] if k else None if a is None else np.array(a)
+                          for i, (a, k) in enumerate(zip(arrays, kept)))
+        _sent["arrays"] += sum(a is not None for a in sent)
         self.in_flight = True
         self.networks[token] = fingerprint
         self.networks.move_to_end(token)
@@ -185,6 +201,19 @@ class _Helper:
         self.in_flight = False
         _sent["cpu"] += cpu
         return status, payload
+
+
+def _same_bits(a, b) -> bool:
+    """Whether arrays ``a`` and ``b`` (or None) hold the same values bit for bit (NaN,
+    -0.0 and all): the same shape and dtype, and equal as unsigned integers."""
+    if a is None or b is None:
+        return a is b
+    if type(a) is not np.ndarray or a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if not a.flags.c_contiguous or a.dtype.kind not in "fiub" or a.itemsize > 8:
+        return False
+    bits = np.dtype(f"u{a.itemsize}")
+    return bool(np.array_equal(a.view(bits), b.view(bits)))
 
 
 _SCALARS = frozenset((int, float, complex, str, bytes, bool, type(None), np.float64,
@@ -392,15 +421,18 @@ def serve(stdin, stdout, compute) -> None:
     passes the evaluation functions, which this module does not import: they import it).
     """
     networks: dict = {}
+    rows: tuple = ()
     _widen(stdout)
     stdout.write(b"R")
     stdout.flush()
     while True:
         try:
-            token, blob, forget, params, scales, kind, arrays, options = _receive(stdin)
+            token, blob, forget, params, scales, kind, sent, kept, options = _receive(stdin)
         except EOFError:
             return
         start = time.process_time()
+        rows = arrays = tuple(rows[i] if k else _read_only(a)
+                              for i, (a, k) in enumerate(zip(sent, kept)))
         for old in forget:
             networks.pop(old, None)
         reply = None
@@ -420,3 +452,9 @@ def serve(stdin, stdout, compute) -> None:
             except Exception as exc:            # computed again by the caller, who raises
                 reply = ("error", f"{type(exc).__name__}: {exc}")
         _send(stdout, (*reply, time.process_time() - start))
+
+
+def _read_only(array):
+    if array is not None:
+        array.flags.writeable = False
+    return array

@@ -74,6 +74,37 @@ def test_new_parameters_and_a_replaced_layer_reach_the_helper(two_blocks):
     assert_one_helper_block_gives_the_bits_of_one_thread(net, X, Y)
 
 
+def test_rows_are_sent_again_only_when_their_bits_changed(two_blocks):
+    net, X, Y, w, v, u = problem(weighted=False)
+    X = X.copy()
+    with limit_threads(2, net.sizes, X.shape[0]):
+        net.loss_grad(X, Y)
+        arrays = _row_processes._sent["arrays"]
+        net.params = net.params * 1.1
+        net.loss_grad(X, Y)                             # the same rows: none sent
+        assert _row_processes._sent["arrays"] == arrays
+        X[-1, 0] = -X[-1, 0]                            # the helper's block, in place
+        assert_one_helper_block_gives_the_bits_of_one_thread(net, X, Y)
+        assert _row_processes._sent["arrays"] == arrays + 1
+        X[-1, 0] = -0.0 if X[-1, 0] == 0.0 else 0.0     # then 0.0 and -0.0: other bits
+        assert_one_helper_block_gives_the_bits_of_one_thread(net, X, Y)
+        X[-1, 0] = -X[-1, 0]
+        assert_one_helper_block_gives_the_bits_of_one_thread(net, X, Y)
+        assert _row_processes._sent["arrays"] == arrays + 3
+
+
+def test_same_bits_tells_every_difference():
+    same = _row_processes._same_bits
+    a = np.array([[0.0, np.nan], [1.0, 2.0]])
+    assert same(a, a.copy()) and same(None, None)
+    assert not same(a, None) and not same(None, a)
+    assert not same(a, a.astype(np.float32)) and not same(a, a.reshape(4, 1))
+    b = a.copy()
+    b[0, 0] = -0.0
+    assert not same(a, b)
+    assert not same(a.T, a.T.copy())                    # not C order: always sent
+
+
 def test_an_activation_changed_in_place_reaches_the_helper(two_blocks):
     rng = np.random.default_rng(3)
     net = bn.Network.mlp([3, 6, 6, 1], activation="leaky_relu", seed=3)
