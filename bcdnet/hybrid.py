@@ -124,14 +124,18 @@ class AdaptiveHybrid(_Scored):
     was stale.  The run starts with a whole-network step (its gradient makes the next
     sensitivities free, Identity 1), then measures one layer step.
 
-    A layer step right after whole-network steps is a *trial*.  With ``undo=True`` (the
-    default) a trial that loses the comparison is undone: the Trainer puts its layer back
+    A layer step right after whole-network steps is a *trial*.  With ``undo=True`` a trial
+    that loses the comparison is undone: the Trainer puts its layer back
     (:meth:`~bcdnet.selection.Selector.observe` returns False) and the interrupted
     whole-network L-BFGS run goes on with its memory, exactly as if the trial had not
     happened.  Where layer steps never pay, the run is then end-to-end training bit for bit,
-    plus the cost of the trials; without it, every trial would restart L-BFGS's memory and
-    move the run onto another path (on CCPP, from the same start, end-to-end's final test
-    metric is then reached or missed by chance: `benchmarks/results/hybrid.md`).
+    plus the cost of the trials.  It is off by default: in one run of the hybrid benchmark
+    (`benchmarks/results/hybrid-undo.md` against `hybrid.md`: 2-core AMD EPYC, AVX2; five
+    starts per problem) it made CCPP reach end-to-end's final
+    test metric from 5 of 5 starts instead of 2, but the trials' cost put CCPP and steel at
+    1.08-1.11x end-to-end's time at every target, and on the 20-layer CSTR, where the
+    kept gains of losing trials had helped, the median time to that metric went from 0.53x
+    to 0.75x; the 50-layer CSTR was unchanged (0.30x).
 
     A layer step goes to the layer that ``layers`` selects (for example the bisection tree,
     :class:`~bcdnet.selection.Bisection`); by default to the layer with the highest
@@ -152,7 +156,7 @@ class AdaptiveHybrid(_Scored):
         Chooses the layer of a layer step (a copy is used); default: the rule above.
     window : int, default 1
         Layer steps pooled into the layer rate.
-    undo : bool, default True
+    undo : bool, default False
         Undo a trial layer step that loses the comparison (above).
     order, trust_radius, epsilon, gauss_newton
         As for :class:`~bcdnet.selection.MostSensitive`.
@@ -165,7 +169,7 @@ class AdaptiveHybrid(_Scored):
     _KINDS = ("whole", "layer")
 
     def __init__(self, switch_ratio: float = 1.0, cost_aware: bool = True, layers=None,
-                 window: int = 1, undo: bool = True, order: int = 1, trust_radius: float | None = None,
+                 window: int = 1, undo: bool = False, order: int = 1, trust_radius: float | None = None,
                  epsilon: float = 0.0, gauss_newton: bool = False):
         super().__init__(order, trust_radius, epsilon, gauss_newton)
         self.switch_ratio = check_positive(switch_ratio, "switch_ratio")

@@ -47,8 +47,9 @@ def test_paper_b_hybrid_alternates_whole_network_and_most_sensitive_layer():
             assert row["first"] == row["last"] == int(np.argmax(row["scores"]))
 
 
-def test_adaptive_hybrid_mixes_both_kinds_by_the_documented_rule():
-    result = fit(AdaptiveHybrid(), max_iter=40)
+@pytest.mark.parametrize("undo", [False, True])
+def test_adaptive_hybrid_mixes_both_kinds_by_the_documented_rule(undo):
+    result = fit(AdaptiveHybrid(undo=undo), max_iter=40)
     rows, kinds = steps(result)
     assert "whole" in kinds and "layer" in kinds
     assert kinds[0] == "whole" and kinds[1] == "layer"
@@ -71,7 +72,7 @@ def test_adaptive_hybrid_mixes_both_kinds_by_the_documented_rule():
         switch = gain <= 0 or other is None or rates[kind] < other
         trial = kind == "layer" and kinds[int(row["iteration"]) - 2] == "whole"
         # a trial layer step that loses is undone: its loss is not kept, nothing else is
-        assert bool(undone) == (trial and switch) == (not row["accepted"])
+        assert bool(undone) == (undo and trial and switch) == (not row["accepted"])
         loss = row["train_loss"]
         previous = ({"whole": "layer", "layer": "whole"}[kind] if switch else kind)
 
@@ -113,6 +114,7 @@ def resumes_exactly(make, tmp_path, max_iter=12, interrupt_at=7):
 
 
 @pytest.mark.parametrize("make", [AdaptiveHybrid, PaperBHybrid,
+                                  lambda: AdaptiveHybrid(undo=True),
                                   lambda: AdaptiveHybrid(layers=bn.selection.PingPong(),
                                                          window=2)])
 def test_hybrids_resume_from_a_checkpoint_exactly(make, tmp_path):
@@ -171,7 +173,7 @@ def test_an_undone_trial_leaves_the_end_to_end_run_as_if_it_never_happened():
     X, Y = regression()
     sizes, lbfgs = [4, 12, 2], LBFGS(max_iter=5)
     common = dict(max_iter=25, tol=0, sensitivity_tol=None)
-    adaptive = bn.Trainer(lbfgs, AdaptiveHybrid(), **common).fit(
+    adaptive = bn.Trainer(lbfgs, AdaptiveHybrid(undo=True), **common).fit(
         bn.Network.mlp(sizes, seed=1), X, Y).history
     end_to_end = bn.Trainer(lbfgs, "all", keep_state=True, **common).fit(
         bn.Network.mlp(sizes, seed=1), X, Y).history
@@ -182,8 +184,8 @@ def test_an_undone_trial_leaves_the_end_to_end_run_as_if_it_never_happened():
     assert (kept["last"].iloc[1:] - kept["first"].iloc[1:] == 1).all()   # all whole steps
     losses = list(kept["train_loss"])
     assert losses == list(end_to_end["train_loss"][:len(losses)])     # bit for bit
-    # without undo the first trial is kept and the run leaves end-to-end's path
-    kept_trial = bn.Trainer(lbfgs, AdaptiveHybrid(undo=False), **common).fit(
+    # by default (undo=False) the first trial is kept and the run leaves end-to-end's path
+    kept_trial = bn.Trainer(lbfgs, AdaptiveHybrid(), **common).fit(
         bn.Network.mlp(sizes, seed=1), X, Y).history
     assert kept_trial["accepted"].astype(bool).all()
     assert list(kept_trial["train_loss"][3:8]) != list(end_to_end["train_loss"][2:7])
