@@ -12,7 +12,9 @@ MSE on standardised targets).  One split per problem (seed 0), five starts (netw
   bisection (Paper A's, the CSTR);
 - **Paper B hybrid**: :class:`bcdnet.hybrid.PaperBHybrid` (whole network, then the most
   sensitive layer, alternating);
-- **adaptive hybrid (ours)**: :class:`bcdnet.hybrid.AdaptiveHybrid`.
+- **adaptive hybrid (ours)**: :class:`bcdnet.hybrid.AdaptiveHybrid`;
+- **adaptive hybrid, undo** (not in a default run: ``--methods``): the same with
+  ``undo=True``, a losing trial layer step undone.
 
 End-to-end runs for a CPU budget; every other method for ``OVERTIME`` × that budget, so
 that one slower than end-to-end still shows how much slower.  For each start the targets
@@ -49,6 +51,8 @@ OVERTIME = 1.5
 PERTURBATION = 1e-6
 METHODS = ("end-to-end", "end-to-end, perturbed", "best pure BCD", "Paper B hybrid",
            "adaptive hybrid (ours)")
+#: methods a run may add with ``methods=`` (``--methods``)
+EXTRA_METHODS = ("adaptive hybrid, undo",)
 #: problem -> (dataset, hidden sizes, init, metric name, end-to-end CPU budget [s],
 #:             end-to-end L-BFGS memory, best pure BCD selector)
 PROBLEMS = {
@@ -70,7 +74,8 @@ def _trainer(method: str, memory: int, best: str) -> bn.Trainer:
     selector = {"best pure BCD": (bn.selection.Bisection(order=1, explore=0.1)
                                   if best == "bisection" else bn.selection.MostSensitive()),
                 "Paper B hybrid": PaperBHybrid(),
-                "adaptive hybrid (ours)": AdaptiveHybrid()}[method]
+                "adaptive hybrid (ours)": AdaptiveHybrid(),
+                "adaptive hybrid, undo": AdaptiveHybrid(undo=True)}[method]
     return bn.Trainer(lbfgs, selector, **common)
 
 
@@ -128,7 +133,7 @@ def _problem(label, spec, cfg, data_home):
         noise = np.random.default_rng(1000 + seed).normal(size=start.n_params)
         perturbed.params = start.params + PERTURBATION * noise
         ref_curve = None
-        for method in METHODS:
+        for method in cfg["methods"]:
             net0 = perturbed if method == "end-to-end, perturbed" else start
             limit = budget if method == "end-to-end" else OVERTIME * budget
             curve, history = run_curve(_trainer(method, memory, best), net0, data, metric,
@@ -182,7 +187,8 @@ def _plot(curves: pd.DataFrame, frame: pd.DataFrame, path):
     problems = list(dict.fromkeys(curves["problem"]))
     fig, axes = plt.subplots(1, len(problems), figsize=(4.2 * len(problems), 3.6),
                              squeeze=False)
-    colours = dict(zip(METHODS, ["k", "0.6", "tab:blue", "tab:orange", "tab:green"]))
+    colours = dict(zip(METHODS + EXTRA_METHODS,
+                       ["k", "0.6", "tab:blue", "tab:orange", "tab:green", "tab:purple"]))
     for ax, problem in zip(axes[0], problems):
         sub = curves[curves["problem"] == problem]
         for (method, start), g in sub.groupby(["method", "start"], sort=False):
@@ -234,15 +240,16 @@ def report(frame, summary, quick, load, clock, plot_name) -> list[str]:
 
 def _acceptance(summary) -> list[str]:
     out = []
-    ours = summary[summary["method"] == "adaptive hybrid (ours)"]
+    ours = summary[summary["method"].isin(["adaptive hybrid (ours)", *EXTRA_METHODS])]
     noise = summary[summary["method"] == "end-to-end, perturbed"].set_index("problem")
     for _, row in ours.iterrows():
         p = row["problem"]
         safe = all((row[f"median_{f:g}x"] <= 1.1) for f in FACTORS)
-        line = (f"- {p}: adaptive hybrid median ratios "
+        floor = noise.loc[p, "spread_1x"] if p in noise.index else "not run"
+        line = (f"- {p}: {row['method'].replace(' (ours)', '')} median ratios "
                 + ", ".join(f"{f:g}×: {C.fmt(row[f'median_{f:g}x'], '.2f')}" for f in FACTORS)
                 + f" — safe default (≤ 1.1× at every target): {'met' if safe else 'not met'}"
-                + f"; noise floor at 1.0×: {noise.loc[p, 'spread_1x']}")
+                + f"; noise floor at 1.0×: {floor}")
         if p == "CSTR 50 layers":
             win = row["median_1x"] <= 0.5
             line += f"; ≤ 0.5× at 1.0× (depth): {'met' if win else 'not met'}"
@@ -251,13 +258,15 @@ def _acceptance(summary) -> list[str]:
 
 
 def run(quick: bool = False, out_dir=C.RESULTS, data_home=None, problems=None,
-        budget=None, starts=None) -> dict:
+        budget=None, starts=None, methods=None) -> dict:
     """Run the benchmark: ``problems`` a subset of :data:`PROBLEMS` by label, ``budget``
     end-to-end's CPU seconds and ``starts`` the number of starts instead of the defaults
-    (a reduced run; its report says so)."""
+    (a reduced run; its report says so); ``methods`` those of :data:`METHODS` and
+    :data:`EXTRA_METHODS` to run (end-to-end always runs first: the others' reference)."""
     cfg = dict(QUICK if quick else FULL)
     cfg["budget"] = budget or cfg["budget"]
     cfg["starts"] = starts or cfg["starts"]
+    cfg["methods"] = _methods(methods)
     load, clock = C.load_average(), C.Clock()
     rows, curves = [], []
     with C.one_thread():
@@ -268,7 +277,22 @@ def run(quick: bool = False, out_dir=C.RESULTS, data_home=None, problems=None,
                 curves += c
     note = (f"**Reduced run**: end-to-end budget {cfg['budget']} CPU s, {cfg['starts']} "
             "starts (not the defaults)." if budget or starts else None)
+    if methods is not None:
+        note = ((note + "  " if note else "")
+                + f"**Methods**: {', '.join(cfg['methods'])} (`methods=`).")
     return _write(pd.DataFrame(rows), pd.DataFrame(curves), quick, load, clock, out_dir, note)
+
+
+def _methods(methods) -> tuple:
+    """``methods`` checked, in the order of :data:`METHODS` + :data:`EXTRA_METHODS`, with
+    end-to-end first; all of :data:`METHODS` for None."""
+    if methods is None:
+        return METHODS
+    known = METHODS + EXTRA_METHODS
+    unknown = sorted(set(methods) - set(known))
+    if unknown:
+        raise ValueError(f"methods: unknown {unknown}; valid: {', '.join(known)}")
+    return tuple(m for m in known if m in methods or m == "end-to-end")
 
 
 def _write(frame, curves, quick, load, clock, out_dir, note=None) -> dict:
@@ -320,6 +344,9 @@ def main(argv=None) -> None:
                         help=f"comma-separated subset of: {', '.join(PROBLEMS)}")
     parser.add_argument("--out-dir", default=str(C.RESULTS))
     parser.add_argument("--data-home", default=None)
+    parser.add_argument("--methods", default=None,
+                        help="semicolon-separated subset of: "
+                             f"{'; '.join(METHODS + EXTRA_METHODS)}")
     parser.add_argument("--merge", nargs="+", metavar="DIR",
                         help="write one report from the folders of partial runs")
     args = parser.parse_args(argv)
@@ -330,7 +357,14 @@ def main(argv=None) -> None:
     unknown = set(problems or []) - set(PROBLEMS)
     if unknown:
         parser.error(f"unknown problems {sorted(unknown)}; valid: {', '.join(PROBLEMS)}")
-    print(run(out_dir=args.out_dir, data_home=args.data_home, problems=problems)["path"])
+    methods = (None if args.methods is None
+               else [m.strip() for m in args.methods.split(";") if m.strip()])
+    try:
+        _methods(methods)
+    except ValueError as exc:
+        parser.error(str(exc))
+    print(run(out_dir=args.out_dir, data_home=args.data_home, problems=problems,
+              methods=methods)["path"])
 
 
 if __name__ == "__main__":

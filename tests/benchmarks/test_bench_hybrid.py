@@ -82,3 +82,17 @@ def _fake_run(problems):
                 curves += [{"problem": problem, "method": method, "start": start,
                             "cpu_s": c, "metric": 1.0 / (1 + c)} for c in (0.0, 0.5, 1.0)]
     return pd.DataFrame(rows), pd.DataFrame(curves)
+
+
+def test_a_run_of_chosen_methods_adds_the_undo_variant(tmp_path, data_dir):
+    methods = ["adaptive hybrid (ours)", "adaptive hybrid, undo"]
+    result = bench_hybrid.run(quick=True, out_dir=tmp_path, data_home=data_dir,
+                              problems=["CSTR 20 layers"], methods=methods)
+    frame = pd.read_csv(tmp_path / "hybrid.csv")
+    assert list(dict.fromkeys(frame["method"])) == ["end-to-end", *methods]
+    text = result["path"].read_text(encoding="utf-8")
+    assert "**Methods**: end-to-end, adaptive hybrid (ours), adaptive hybrid, undo" in text
+    assert "- CSTR 20 layers: adaptive hybrid, undo median ratios" in text
+    assert "noise floor at 1.0×: not run" in text
+    with pytest.raises(ValueError, match="methods: unknown"):
+        bench_hybrid.run(quick=True, out_dir=tmp_path, methods=["adaptive"])
