@@ -129,13 +129,13 @@ class AdaptiveHybrid(_Scored):
     (:meth:`~bcdnet.selection.Selector.observe` returns False) and the interrupted
     whole-network L-BFGS run goes on with its memory, exactly as if the trial had not
     happened.  Where layer steps never pay, the run is then end-to-end training bit for bit,
-    plus the cost of the trials.  It is off by default: in one run of the hybrid benchmark
-    (`benchmarks/results/hybrid-undo.md` against `hybrid.md`: 2-core AMD EPYC, AVX2; five
-    starts per problem) it made CCPP reach end-to-end's final
-    test metric from 5 of 5 starts instead of 2, but the trials' cost put CCPP and steel at
-    1.08-1.11x end-to-end's time at every target, and on the 20-layer CSTR, where the
-    kept gains of losing trials had helped, the median time to that metric went from 0.53x
-    to 0.75x; the 50-layer CSTR was unchanged (0.30x).
+    plus the cost of the trials.  It is off by default: run beside the default in one
+    benchmark (`benchmarks/results/hybrid-undo.md`: 2-core AMD EPYC, AVX2; five starts per
+    problem), it reached CCPP's end-to-end final test metric from 5 of 5 starts instead of
+    3, but took longer to every target on steel and both CSTR networks (to the final
+    metric: 1.00x against 0.92x end-to-end's time on steel, 0.66x against 0.55x on the
+    20-layer CSTR, 0.26x against 0.19x on the 50-layer one): the gains of losing trials,
+    kept, had been worth their disturbance of the L-BFGS run.
 
     A layer step goes to the layer that ``layers`` selects (for example the bisection tree,
     :class:`~bcdnet.selection.Bisection`); by default to the layer with the highest
@@ -169,8 +169,9 @@ class AdaptiveHybrid(_Scored):
     _KINDS = ("whole", "layer")
 
     def __init__(self, switch_ratio: float = 1.0, cost_aware: bool = True, layers=None,
-                 window: int = 1, undo: bool = False, order: int = 1, trust_radius: float | None = None,
-                 epsilon: float = 0.0, gauss_newton: bool = False):
+                 window: int = 1, undo: bool = False, order: int = 1,
+                 trust_radius: float | None = None, epsilon: float = 0.0,
+                 gauss_newton: bool = False):
         super().__init__(order, trust_radius, epsilon, gauss_newton)
         self.switch_ratio = check_positive(switch_ratio, "switch_ratio")
         if not isinstance(cost_aware, (bool, np.bool_)):
