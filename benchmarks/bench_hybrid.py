@@ -291,7 +291,8 @@ def _methods(methods) -> tuple:
     known = METHODS + EXTRA_METHODS
     unknown = sorted(set(methods) - set(known))
     if unknown:
-        raise ValueError(f"methods: unknown {unknown}; valid: {', '.join(known)}")
+        raise ValueError(f"methods: unknown {unknown}; valid (names hold commas, so '; ' "
+                         f"between them): {'; '.join(known)}")
     return tuple(m for m in known if m in methods or m == "end-to-end")
 
 
