@@ -292,6 +292,7 @@ class BCDRun:
                    cpu_s=process_time() - self.cpu0,
                    wall_s=time.perf_counter() - self.wall0)
         self.rows.append(row)
+        self.t.selector.observe(dict(row))       # a schedule hears the starting loss
         if not math.isfinite(train_loss):
             self.stop = (f"non-finite loss at the start: the initial parameters give a "
                          f"training loss of {train_loss} (data too large for float64?); "
@@ -316,6 +317,7 @@ class BCDRun:
         self.rows.append(self._row(0, block, obj.X.shape[0],
                                    Selection(0, len(net.layers) - 1, record),
                                    train_loss, val_loss, res, True, math.nan))
+        self.t.selector.observe(dict(self.rows[-1]))
 
     def _row(self, it, block, n_rows, selection, train_loss, val_loss, res, accepted, s_inf):
         scores = selection.record.get("scores")

@@ -148,7 +148,10 @@ class Selector(Component):
         ``first``, ``last``, ``nfev``, ``train_loss``, ...); schedules that adapt use it,
         the rest ignore it.  Returning False asks the Trainer to undo the visit (its
         parameters, and the optimizer state of the block visited before it, as they were;
-        the row then says ``accepted=False`` and the training loss before the visit)."""
+        the row then says ``accepted=False`` and the training loss before the visit).
+        Rows of iteration 0 (the starting point, and Paper B's ICRS initialisation) are
+        heard too, so that a schedule knows the loss before its first visit; their
+        ``first`` and ``last`` may be NaN, and what it returns for them is ignored."""
 
     def _record_name(self) -> str:
         return self.name or type(self).__name__

@@ -47,34 +47,54 @@ def test_paper_b_hybrid_alternates_whole_network_and_most_sensitive_layer():
             assert row["first"] == row["last"] == int(np.argmax(row["scores"]))
 
 
-@pytest.mark.parametrize("undo", [False, True])
-def test_adaptive_hybrid_mixes_both_kinds_by_the_documented_rule(undo):
-    result = fit(AdaptiveHybrid(undo=undo), max_iter=40)
+@pytest.mark.parametrize("undo, first_trial", [(False, 0.1), (True, 0.1), (False, 1.0),
+                                               (False, 0.01)])
+def test_adaptive_hybrid_mixes_both_kinds_by_the_documented_rule(undo, first_trial):
+    result = fit(AdaptiveHybrid(undo=undo, first_trial=first_trial), max_iter=40)
     rows, kinds = steps(result)
     assert "whole" in kinds and "layer" in kinds
-    assert kinds[0] == "whole" and kinds[1] == "layer"
-    # Replay the rule from the history alone: rate = loss decrease / counted cost, where
-    # an iteration after a whole-network step got its sensitivities free (Identity 1).
+    assert kinds[0] == "whole"
+    # Replay the rule from the history alone: rate = loss decrease / counted cost, where a
+    # layer step after a whole-network step got its sensitivities free (Identity 1) and a
+    # whole-network step computes none.
     n_layers = len(result.net.layers)
     loss = result.history["train_loss"].iloc[0]
-    rates, previous = {"whole": None, "layer": None}, None
-    for (_, row), kind in zip(rows.iterrows(), kinds):
+    rates, previous, best_whole = {"whole": None, "layer": None}, None, None
+    for i, ((_, row), kind) in enumerate(zip(rows.iterrows(), kinds)):
         if previous is not None:
             assert kind == previous, f"iteration {row['iteration']}: rule says {previous}"
-        paid = not (row["iteration"] > 1 and kinds[int(row["iteration"]) - 2] == "whole")
+        after_whole = i > 0 and kinds[i - 1] == "whole" and rows["accepted"].iloc[i - 1]
+        paid = kind == "layer" and not after_whole
+        assert np.isnan(row["sensitivity_inf"]) == (kind == "whole" and not after_whole)
         cost = row["n_rows"] * (row["nfev"] * (n_layers - row["first"]) + row["first"]
                                 + (n_layers if paid else 0))
         undone = UNDONE.match(row["optimizer_message"])
         reached = float(undone.group(1)) if undone else row["train_loss"]
         gain = loss - reached
         rates[kind] = gain / cost
+        if kind == "whole":
+            best_whole = max(rates["whole"], best_whole or rates["whole"])
         other = rates["layer" if kind == "whole" else "whole"]
-        switch = gain <= 0 or other is None or rates[kind] < other
-        trial = kind == "layer" and kinds[int(row["iteration"]) - 2] == "whole"
+        if kind == "whole" and other is None:       # waiting for the first trial
+            switch = gain <= 0 or rates["whole"] <= first_trial * best_whole
+        else:
+            switch = gain <= 0 or other is None or rates[kind] < other
+        trial = kind == "layer" and kinds[i - 1] == "whole"
         # a trial layer step that loses is undone: its loss is not kept, nothing else is
         assert bool(undone) == (undo and trial and switch) == (not row["accepted"])
         loss = row["train_loss"]
         previous = ({"whole": "layer", "layer": "whole"}[kind] if switch else kind)
+
+
+def test_adaptive_hybrid_waits_for_whole_network_steps_to_slow_before_a_layer_step():
+    # first_trial=1.0: the old rule, a layer step right after the first whole one
+    assert steps(fit(AdaptiveHybrid(first_trial=1.0), max_iter=6))[1][:2] == ["whole", "layer"]
+    result = fit(AdaptiveHybrid(first_trial=1e-6), max_iter=6)
+    history = result.history
+    assert steps(result)[1] == ["whole"] * 6
+    # whole-network steps only: the same run as end-to-end, bit for bit
+    e2e = fit("all", max_iter=6, keep_state=True).history
+    np.testing.assert_array_equal(history["train_loss"], e2e["train_loss"])
 
 
 def test_adaptive_hybrid_takes_layer_steps_while_they_gain_faster():
@@ -142,11 +162,13 @@ def test_hybrids_are_registered_and_check_their_arguments():
         AdaptiveHybrid(window=0)
     with pytest.raises(TypeError, match="undo must be a bool"):
         AdaptiveHybrid(undo=1)
+    with pytest.raises(ValueError, match="first_trial"):
+        AdaptiveHybrid(first_trial=0.0)
 
 
 def test_adaptive_hybrid_delegates_layer_steps_and_pools_their_rate():
     result = fit(AdaptiveHybrid(layers=bn.selection.Bisection(explore=0.5), window=3,
-                                switch_ratio=1e-12), max_iter=12, seed=1)
+                                switch_ratio=1e-12, first_trial=1.0), max_iter=12, seed=1)
     rows, kinds = steps(result)
     layer_rows = [json.loads(s) for s, k in zip(rows["selector"], kinds) if k == "layer"]
     assert len(layer_rows) >= 3
