@@ -30,6 +30,11 @@ def test_quick_run_writes_report_csv_and_plot(tmp_path, data_dir):
     curves = pd.read_csv(tmp_path / "hybrid_curves.csv")
     assert (curves.groupby(["problem", "method", "start"])["cpu_s"]
             .apply(lambda c: bool(np.all(np.diff(c) >= 0)))).all()
+    assert (curves.groupby(["problem", "method", "start"])["work"]
+            .apply(lambda c: bool(np.all(np.diff(c) > 0)))).all()
+    e2e = frame[frame["method"] == "end-to-end"]
+    assert (e2e[[f"work_ratio_{f:g}x" for f in bench_hybrid.FACTORS]] == 1.0).all().all()
+    assert "## Counted work to target" in text and "in counted work 2×:" in text
     assert "hybrid" in BENCHMARKS and BENCHMARKS["hybrid"][3]     # registered, needs data
 
 
@@ -45,6 +50,25 @@ def test_time_to_target_is_the_first_crossing():
     assert bench_hybrid.first_reach(curve, 2.0) == 2.0
     assert bench_hybrid.first_reach(curve, 0.5) == 4.0
     assert np.isnan(bench_hybrid.first_reach(curve, 0.1))
+
+
+def test_end_to_end_work_is_every_layer_on_every_row_per_evaluation(data_dir):
+    """End-to-end pays no sensitivity pass (none at the first visit, then Identity 1), so
+    its counted work is rows × layers × evaluations, independently of the cost model."""
+    data = C.split(C.load_dataset("cstr", data_dir), seed=0)
+    X, Y = data.X[:300], data.Y[:300]
+    data.X, data.Y = X, Y
+    start = bench_hybrid.bn.Network.mlp([X.shape[1], 5, 5, 5, Y.shape[1]], seed=0)
+    trainer = bench_hybrid._trainer("end-to-end", 10, "bisection")
+    trainer.max_iter = 6
+    curve, history, work = bench_hybrid.run_curve(trainer, start, data, lambda p: 1.0, 1e9)
+    nfev = np.cumsum(history["nfev"].iloc[1:])
+    np.testing.assert_array_equal(work[1:], 300 * 4 * nfev)
+    # a layer step after a whole-network one is free of a pass, after a layer step it pays
+    whole = {"first": 0, "last": 3, "accepted": True}
+    layer = {"first": 2, "last": 2, "nfev": 5, "n_rows": 10, "sensitivity_inf": 0.5}
+    assert bench_hybrid.counted_work(layer, whole, 4) == 10 * (5 * 2 + 2)
+    assert bench_hybrid.counted_work(layer, {**layer, "accepted": True}, 4) == 10 * (12 + 4)
 
 
 def test_parts_merge_into_one_report(tmp_path, data_dir):
