@@ -127,7 +127,11 @@ class AdaptiveHybrid(_Scored):
     times the highest it reached.  Early in training a whole-network step gains the most
     (on CCPP it reaches 2x end-to-end's final test metric in one visit), so a layer step
     there only delays it; ``first_trial=1.0`` tries a layer step right after the first
-    whole-network step.
+    whole-network step.  Run side by side (`benchmarks/results/hybrid.md`: 2-core AMD EPYC
+    with AVX-512, five starts per problem), neither was faster everywhere: to end-to-end's
+    final test metric the default took 0.60x end-to-end's time on steel against 0.69x, and
+    0.12x against 0.10x on the 50-layer CSTR; on CCPP it kept end-to-end's path, and its
+    counted work, up to 1.25x that metric.
 
     A layer step right after whole-network steps is a *trial*.  With ``undo=True`` a trial
     that loses the comparison is undone: the Trainer puts its layer back
@@ -136,8 +140,9 @@ class AdaptiveHybrid(_Scored):
     happened.  Where layer steps never pay, the run is then end-to-end training bit for bit,
     plus the cost of the trials.  It is off by default: run beside the default in one
     benchmark (`benchmarks/results/hybrid-undo.md`: 2-core AMD EPYC, AVX2; five starts per
-    problem), it reached CCPP's end-to-end final test metric from 5 of 5 starts instead of
-    3, but took longer to every target on steel and both CSTR networks (to the final
+    problem; both then tried a layer step right after the first whole-network step, as
+    ``first_trial=1.0`` does now), it reached CCPP's end-to-end final test metric from 5 of
+    5 starts instead of 3, but took longer to every target on steel and both CSTR networks (to the final
     metric: 1.00x against 0.92x end-to-end's time on steel, 0.66x against 0.55x on the
     20-layer CSTR, 0.26x against 0.19x on the 50-layer one): the gains of losing trials,
     kept, had been worth their disturbance of the L-BFGS run.
@@ -163,9 +168,9 @@ class AdaptiveHybrid(_Scored):
         Layer steps pooled into the layer rate.
     undo : bool, default False
         Undo a trial layer step that loses the comparison (above).
-    first_trial : float, default 0.1
+    first_trial : float in (0, 1], default 0.1
         The first layer step waits until the whole-network rate has fallen to this
-        fraction of its highest.
+        fraction of its highest (1: right after the first whole-network step).
     order, trust_radius, epsilon, gauss_newton
         As for :class:`~bcdnet.selection.MostSensitive`.
 
@@ -178,8 +183,7 @@ class AdaptiveHybrid(_Scored):
 
     def __init__(self, switch_ratio: float = 1.0, cost_aware: bool = True, layers=None,
                  window: int = 1, undo: bool = False, first_trial: float = 0.1,
-                 order: int = 1,
-                 trust_radius: float | None = None, epsilon: float = 0.0,
+                 order: int = 1, trust_radius: float | None = None, epsilon: float = 0.0,
                  gauss_newton: bool = False):
         super().__init__(order, trust_radius, epsilon, gauss_newton)
         self.switch_ratio = check_positive(switch_ratio, "switch_ratio")
@@ -194,6 +198,9 @@ class AdaptiveHybrid(_Scored):
             raise TypeError(f"undo must be a bool, got {type(undo).__name__}")
         self.undo = bool(undo)
         self.first_trial = check_positive(first_trial, "first_trial")
+        if self.first_trial > 1.0:
+            raise ValueError(f"first_trial must be in (0, 1] (a fraction of the best "
+                             f"whole-network rate), got {first_trial!r}")
         self.reset()
 
     def reset(self) -> None:

@@ -1,11 +1,14 @@
 """The README opens with the two commands, CI runs the second one, and its snippets run."""
 
+import math
 import os
 import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,3 +75,14 @@ def test_readme_headline_is_the_committed_regressor_run():
     flat = " ".join(readme.split())
     assert f"gets {end_to_end['r2']:.3f} in {end_to_end['ratio']:.2f}×" in flat
     assert f"in float32 {float32['r2']:.3f} in {float32['ratio']:.2f}×" in flat
+
+
+def test_readme_deep_network_sentence_is_the_committed_hybrid_run():
+    """The 50-layer sentence quotes hybrid.csv's median (as hybrid.md computes it)."""
+    frame = pd.read_csv(ROOT / "benchmarks" / "results" / "hybrid.csv")
+    ours = frame[(frame["problem"] == "CSTR 50 layers")
+                 & (frame["method"] == "adaptive hybrid (ours)")]
+    median = float(ours["ratio_1x"].fillna(math.inf).median())
+    flat = " ".join((ROOT / "README.md").read_text().split())
+    assert (f"the adaptive hybrid reaches end-to-end L-BFGS's final test error in "
+            f"{median:.2f}× its CPU time") in flat

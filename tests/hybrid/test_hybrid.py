@@ -164,6 +164,8 @@ def test_hybrids_are_registered_and_check_their_arguments():
         AdaptiveHybrid(undo=1)
     with pytest.raises(ValueError, match="first_trial"):
         AdaptiveHybrid(first_trial=0.0)
+    with pytest.raises(ValueError, match=r"first_trial must be in \(0, 1\].*got 1.5"):
+        AdaptiveHybrid(first_trial=1.5)
 
 
 def test_adaptive_hybrid_delegates_layer_steps_and_pools_their_rate():
