@@ -243,3 +243,30 @@ def test_the_trainer_undoes_a_visit_its_selector_rejects():
         assert history["train_loss"].iloc[i] == history["train_loss"].iloc[i - 1]
         assert history["nfev"].iloc[i] > 0        # its cost is still recorded
     assert net.loss_value(X, Y) == history["train_loss"].iloc[-1]
+
+
+class _Listening(bn.selection.Selector):
+    """The whole network every visit; keeps every row it hears."""
+
+    name = "listening"
+
+    def __init__(self, epsilon=0.0):
+        super().__init__(epsilon)
+        self.heard = []
+
+    def _select(self, sens, n_layers, iteration, rng):
+        return bn.selection.Selection(0, n_layers - 1, {})
+
+    def observe(self, row):
+        self.heard.append(dict(row))
+
+
+@pytest.mark.parametrize("icrs_init", [0, 50])
+def test_a_selector_hears_the_starting_rows_then_every_visit(icrs_init):
+    X, Y = regression()
+    selector = _Listening()
+    history = bn.Trainer(LBFGS(max_iter=3), selector, max_iter=4, tol=0, sensitivity_tol=None,
+                         icrs_init=icrs_init).fit(bn.Network.mlp([4, 5, 2], seed=0), X, Y).history
+    heard = [(r["iteration"], r["train_loss"]) for r in selector.heard]
+    assert heard == list(zip(history["iteration"], history["train_loss"]))
+    assert [i for i, _ in heard[:1 + bool(icrs_init)]] == [0] * (1 + bool(icrs_init))
