@@ -380,8 +380,20 @@ def merge(parts, out_dir=C.RESULTS) -> dict:
     if frame.duplicated(["problem", "method", "start"]).any():
         raise ValueError("parts must hold disjoint problems")
     note = (f"Merged from {len(parts)} runs of disjoint problems, side by side on one "
-            "thread each (`bench_hybrid.merge`).")
+            "thread each (`bench_hybrid.merge`); the Machine section below describes the "
+            "merge, the runs are:\n\n"
+            + "\n".join(_part_line(Path(p), f) for p, f in zip(parts, frames)))
     return _write(frame, curves, False, load, clock, out_dir, note)
+
+
+def _part_line(folder: Path, frame: pd.DataFrame) -> str:
+    """One run of a merge as its own report describes it: problems, commit, time, load."""
+    keys = ("bcdnet commit:", "Measured", "Load average", "Whole benchmark")
+    report = folder / f"{NAME}.md"
+    said = ([line[2:] for line in report.read_text(encoding="utf-8").splitlines()
+             if line.startswith("- ") and line[2:].startswith(keys)]
+            if report.exists() else ["its report is missing"])
+    return f"- {', '.join(dict.fromkeys(frame['problem']))}: {'; '.join(said)}"
 
 
 def main(argv=None) -> None:

@@ -80,7 +80,13 @@ def test_parts_merge_into_one_report(tmp_path, data_dir):
     result = bench_hybrid.merge([tmp_path / "part0", tmp_path / "part1"], tmp_path / "all")
     frame = pd.read_csv(tmp_path / "all" / "hybrid.csv")
     assert list(dict.fromkeys(frame["problem"])) == [labels[0], *labels[2:]]
-    assert "Merged from 2 runs" in result["path"].read_text()
+    text = result["path"].read_text()
+    assert "Merged from 2 runs" in text
+    # each run is described as its own report described it (commit, time, load, wall)
+    for i, part in enumerate((labels[2:], labels[:1])):
+        own = (tmp_path / f"part{i}" / "hybrid.md").read_text()
+        commit = next(line for line in own.splitlines() if line.startswith("- bcdnet commit:"))
+        assert f"- {', '.join(part)}: {commit[2:]}; Measured" in text
     with pytest.raises(ValueError, match="disjoint"):
         bench_hybrid.merge([tmp_path / "part0", tmp_path / "part0"], tmp_path / "dup")
 
