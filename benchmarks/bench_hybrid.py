@@ -382,7 +382,7 @@ def merge(parts, out_dir=C.RESULTS) -> dict:
     note = (f"Merged from {len(parts)} runs of disjoint problems, side by side on one "
             "thread each (`bench_hybrid.merge`); the Machine section below describes the "
             "merge, the runs are:\n\n"
-            + "\n".join(_part_line(Path(p), f) for p, f in zip(parts, frames)))
+            + "\n".join(_part_line(Path(p), f) for p, f in zip(parts, frames)) + "\n")
     return _write(frame, curves, False, load, clock, out_dir, note)
 
 
