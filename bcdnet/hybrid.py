@@ -253,12 +253,13 @@ class AdaptiveHybrid(_Scored):
             gain, cost = (sum(v) for v in zip(*self.layer_steps))
         self.rates[k] = gain / cost
         other = self.rates[1 - k]
-        if k == 0:
-            self.best_whole = max(self.rates[0], self.best_whole or self.rates[0])
+        if k == 0 and (self.best_whole is None or self.rates[0] > self.best_whole):
+            self.best_whole = self.rates[0]
         if other is None and k == 0:           # the first layer step waits for its moment
-            switch = gain <= 0.0 or self.rates[0] <= self.first_trial * self.best_whole
+            slowed = self.rates[0] <= self.first_trial * self.best_whole
         else:
-            switch = gain <= 0.0 or other is None or self.rates[k] < self.switch_ratio * other
+            slowed = other is None or self.rates[k] < self.switch_ratio * other
+        switch = gain <= 0.0 or slowed
         self.kind = self._KINDS[1 - k if switch else k]
         if trial and switch and self.undo:
             self.last_kind = 0

@@ -152,14 +152,15 @@ def _problem(label, spec, cfg, data_home):
         perturbed = start.copy()
         noise = np.random.default_rng(1000 + seed).normal(size=start.n_params)
         perturbed.params = start.params + PERTURBATION * noise
-        ref_curve = ref_work = None
+        ref_curve = ref_work = None             # ref_work: (work, metric) pairs
         for method in cfg["methods"]:
             net0 = perturbed if method == "end-to-end, perturbed" else start
             limit = budget if method == "end-to-end" else OVERTIME * budget
             curve, history, work = run_curve(_trainer(method, memory, best), net0, data,
                                              metric, limit)
+            work_curve = [(w, m) for w, (_, m) in zip(work, curve)]
             if method == "end-to-end":
-                ref_curve, ref_work = curve, work
+                ref_curve, ref_work = curve, work_curve
             final_ref = ref_curve[-1][1]
             row = {"problem": label, "metric": kind, "method": method, "start": seed,
                    "final_metric": curve[-1][1], "cpu_s": curve[-1][0],
@@ -170,10 +171,8 @@ def _problem(label, spec, cfg, data_home):
                 row[f"target_{f:g}x"] = f * final_ref
                 row[f"time_{f:g}x"] = t
                 row[f"ratio_{f:g}x"] = _ratio(t, t_ref)
-                w = first_reach([(w, m) for w, (_, m) in zip(work, curve)], f * final_ref)
-                w_ref = first_reach([(w, m) for w, (_, m) in zip(ref_work, ref_curve)],
-                                    f * final_ref)
-                row[f"work_ratio_{f:g}x"] = _ratio(w, w_ref)
+                row[f"work_ratio_{f:g}x"] = _ratio(first_reach(work_curve, f * final_ref),
+                                                   first_reach(ref_work, f * final_ref))
             rows.append(row)
             curves += [{"problem": label, "method": method, "start": seed, "cpu_s": c,
                         "metric": m, "work": w} for (c, m), w in zip(curve, work)]
