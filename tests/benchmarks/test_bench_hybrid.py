@@ -71,6 +71,18 @@ def test_end_to_end_work_is_every_layer_on_every_row_per_evaluation(data_dir):
     assert bench_hybrid.counted_work(layer, {**layer, "accepted": True}, 4) == 10 * (12 + 4)
 
 
+def test_a_thinned_curve_reaches_every_target_when_the_full_one_does():
+    rng = np.random.default_rng(0)
+    metric = np.exp(-np.linspace(0, 5, 5000)) * (1 + 0.3 * rng.random(5000))
+    full = pd.DataFrame({"cpu_s": np.arange(5000.0), "metric": metric})
+    thinned = bench_hybrid.thin(full, points=50)
+    assert len(thinned) < len(full) / 10 and thinned.index[-1] == 4999
+    pairs = lambda f: list(zip(f["cpu_s"], f["metric"]))       # noqa: E731
+    for target in np.quantile(metric, [0.0, 0.01, 0.1, 0.5, 1.0]):
+        assert (bench_hybrid.first_reach(pairs(thinned), target)
+                == bench_hybrid.first_reach(pairs(full), target))
+
+
 def test_parts_merge_into_one_report(tmp_path, data_dir):
     """Two processes on disjoint problems give one report, in the order of PROBLEMS."""
     labels = list(bench_hybrid.PROBLEMS)
