@@ -133,19 +133,17 @@ class AdaptiveHybrid(_Scored):
     0.12x against 0.10x on the 50-layer CSTR; on CCPP it kept end-to-end's path, and its
     counted work, up to 1.25x that metric.
 
-    A layer step right after whole-network steps is a *trial*.  With ``undo=True`` a trial
-    that loses the comparison is undone: the Trainer puts its layer back
+    A layer step right after whole-network steps is a *trial*.  A trial that loses the
+    comparison is undone (``undo=True``, the default): the Trainer puts its layer back
     (:meth:`~bcdnet.selection.Selector.observe` returns False) and the interrupted
     whole-network L-BFGS run goes on with its memory, exactly as if the trial had not
     happened.  Where layer steps never pay, the run is then end-to-end training bit for bit,
-    plus the cost of the trials.  It is off by default: run beside the default in one
-    benchmark (`benchmarks/results/hybrid-undo.md`: 2-core AMD EPYC, AVX2; five starts per
-    problem; both then tried a layer step right after the first whole-network step, as
-    ``first_trial=1.0`` does now), it reached CCPP's end-to-end final test metric from 5 of
-    5 starts instead of 3, but took longer to every target on steel and both CSTR networks (to the final
-    metric: 1.00x against 0.92x end-to-end's time on steel, 0.66x against 0.55x on the
-    20-layer CSTR, 0.26x against 0.19x on the 50-layer one): the gains of losing trials,
-    kept, had been worth their disturbance of the L-BFGS run.
+    plus the cost of the trials, so it cannot fall behind end-to-end by more than those
+    trials.  ``undo=False`` keeps a losing trial's gain and loses the L-BFGS memory for it.
+    Measured side by side, the choice differs in where the runs end, not in speed
+    (`benchmarks/results/hybrid.md`): kept trials move the run off end-to-end's path into
+    another local minimum, which on CCPP missed end-to-end's final test metric from 2 of 5
+    starts; undone ones reached it from all five.
 
     A layer step goes to the layer that ``layers`` selects (for example the bisection tree,
     :class:`~bcdnet.selection.Bisection`); by default to the layer with the highest
@@ -166,7 +164,7 @@ class AdaptiveHybrid(_Scored):
         Chooses the layer of a layer step (a copy is used); default: the rule above.
     window : int, default 1
         Layer steps pooled into the layer rate.
-    undo : bool, default False
+    undo : bool, default True
         Undo a trial layer step that loses the comparison (above).
     first_trial : float in (0, 1], default 0.1
         The first layer step waits until the whole-network rate has fallen to this
@@ -182,7 +180,7 @@ class AdaptiveHybrid(_Scored):
     _KINDS = ("whole", "layer")
 
     def __init__(self, switch_ratio: float = 1.0, cost_aware: bool = True, layers=None,
-                 window: int = 1, undo: bool = False, first_trial: float = 0.1,
+                 window: int = 1, undo: bool = True, first_trial: float = 0.1,
                  order: int = 1, trust_radius: float | None = None, epsilon: float = 0.0,
                  gauss_newton: bool = False):
         super().__init__(order, trust_radius, epsilon, gauss_newton)

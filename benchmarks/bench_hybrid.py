@@ -13,10 +13,13 @@ MSE on standardised targets).  One split per problem (seed 0), five starts (netw
 - **Paper B hybrid**: :class:`bcdnet.hybrid.PaperBHybrid` (whole network, then the most
   sensitive layer, alternating);
 - **adaptive hybrid (ours)**: :class:`bcdnet.hybrid.AdaptiveHybrid`;
-- **adaptive hybrid, undo** (not in a default run: ``--methods``): the same with
-  ``undo=True``, a losing trial layer step undone;
+- **adaptive hybrid, no undo** (not in a default run: ``--methods``): the same with
+  ``undo=False``, a losing trial layer step kept (the default before it was measured);
 - **adaptive hybrid, first trial at once** (``--methods`` too): ``first_trial=1.0``, a layer
-  step right after the first whole-network step (the rule before ``first_trial``).
+  step right after the first whole-network step (the rule before ``first_trial``);
+- **adaptive hybrid, kept memory** (``--methods`` too): the default schedule with
+  ``Trainer(keep_state=True)``: every block keeps its L-BFGS memory between visits, so the
+  whole-network run goes on with its memory after a layer step (as end-to-end's does).
 
 End-to-end runs for a CPU budget; every other method for ``OVERTIME`` × that budget, so
 that one slower than end-to-end still shows how much slower.  For each start the targets
@@ -57,7 +60,8 @@ PERTURBATION = 1e-6
 METHODS = ("end-to-end", "end-to-end, perturbed", "best pure BCD", "Paper B hybrid",
            "adaptive hybrid (ours)")
 #: methods a run may add with ``methods=`` (``--methods``)
-EXTRA_METHODS = ("adaptive hybrid, undo", "adaptive hybrid, first trial at once")
+EXTRA_METHODS = ("adaptive hybrid, no undo", "adaptive hybrid, first trial at once",
+                 "adaptive hybrid, kept memory")
 #: problem -> (dataset, hidden sizes, init, metric name, end-to-end CPU budget [s],
 #:             end-to-end L-BFGS memory, best pure BCD selector)
 PROBLEMS = {
@@ -80,9 +84,11 @@ def _trainer(method: str, memory: int, best: str) -> bn.Trainer:
                                   if best == "bisection" else bn.selection.MostSensitive()),
                 "Paper B hybrid": PaperBHybrid(),
                 "adaptive hybrid (ours)": AdaptiveHybrid(),
-                "adaptive hybrid, undo": AdaptiveHybrid(undo=True),
-                "adaptive hybrid, first trial at once": AdaptiveHybrid(first_trial=1.0)}[method]
-    return bn.Trainer(lbfgs, selector, **common)
+                "adaptive hybrid, no undo": AdaptiveHybrid(undo=False),
+                "adaptive hybrid, first trial at once": AdaptiveHybrid(first_trial=1.0),
+                "adaptive hybrid, kept memory": AdaptiveHybrid()}[method]
+    keep = method == "adaptive hybrid, kept memory"
+    return bn.Trainer(lbfgs, selector, keep_state=keep, **common)
 
 
 def _metric(kind: str, data: C.Split):
@@ -234,9 +240,10 @@ def _plot(curves: pd.DataFrame, frame: pd.DataFrame, path):
     problems = list(dict.fromkeys(curves["problem"]))
     fig, axes = plt.subplots(1, len(problems), figsize=(4.2 * len(problems), 3.6),
                              squeeze=False)
-    colours = dict(zip(METHODS + EXTRA_METHODS,
-                       ["k", "0.6", "tab:blue", "tab:orange", "tab:green", "tab:purple",
-                        "tab:brown"]))
+    palette = ["k", "0.6", "tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown",
+               "tab:pink", "tab:olive", "tab:cyan"]
+    names = METHODS + EXTRA_METHODS
+    colours = {m: palette[i % len(palette)] for i, m in enumerate(names)}
     for ax, problem in zip(axes[0], problems):
         sub = curves[curves["problem"] == problem]
         for (method, start), g in sub.groupby(["method", "start"], sort=False):

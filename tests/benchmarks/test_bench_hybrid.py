@@ -126,15 +126,43 @@ def _fake_run(problems):
     return pd.DataFrame(rows), pd.DataFrame(curves)
 
 
-def test_a_run_of_chosen_methods_adds_the_undo_variant(tmp_path, data_dir):
-    methods = ["adaptive hybrid (ours)", "adaptive hybrid, undo"]
+def test_a_run_of_chosen_methods_adds_the_no_undo_variant(tmp_path, data_dir):
+    methods = ["adaptive hybrid (ours)", "adaptive hybrid, no undo"]
     result = bench_hybrid.run(quick=True, out_dir=tmp_path, data_home=data_dir,
                               problems=["CSTR 20 layers"], methods=methods)
     frame = pd.read_csv(tmp_path / "hybrid.csv")
     assert list(dict.fromkeys(frame["method"])) == ["end-to-end", *methods]
     text = result["path"].read_text(encoding="utf-8")
-    assert "**Methods**: end-to-end, adaptive hybrid (ours), adaptive hybrid, undo" in text
-    assert "- CSTR 20 layers: adaptive hybrid, undo median ratios" in text
+    assert "**Methods**: end-to-end, adaptive hybrid (ours), adaptive hybrid, no undo" in text
+    assert "- CSTR 20 layers: adaptive hybrid, no undo median ratios" in text
     assert "noise floor at 1.0×: not run" in text
     with pytest.raises(ValueError, match="methods: unknown"):
         bench_hybrid.run(quick=True, out_dir=tmp_path, methods=["adaptive"])
+
+
+def test_a_run_of_every_method_plots_each_in_its_own_colour(tmp_path, data_dir, monkeypatch):
+    """Every method a run may take has a curve colour (a missing one once crashed a run
+    after all its training, in the plot)."""
+    seen = []
+    methods = list(bench_hybrid.METHODS + bench_hybrid.EXTRA_METHODS)
+    import matplotlib.axes
+    original = matplotlib.axes.Axes.plot
+
+    def plot(self, *args, **kwargs):
+        seen.append((kwargs.get("label"), kwargs.get("color")))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", plot)
+    bench_hybrid.run(quick=True, out_dir=tmp_path, data_home=data_dir,
+                     problems=["CSTR 20 layers"], methods=methods)
+    colours = {label: colour for label, colour in seen if label is not None}
+    assert set(colours) == set(methods)
+    assert len(set(colours.values())) == len(methods)
+    assert (tmp_path / "hybrid_curves.png").stat().st_size > 0
+
+
+def test_the_kept_memory_variant_keeps_every_block_state():
+    kept = bench_hybrid._trainer("adaptive hybrid, kept memory", 10, "most_sensitive")
+    ours = bench_hybrid._trainer("adaptive hybrid (ours)", 10, "most_sensitive")
+    assert kept.keep_state and not ours.keep_state
+    assert type(kept.selector) is type(ours.selector)

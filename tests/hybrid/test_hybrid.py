@@ -197,7 +197,7 @@ def test_an_undone_trial_leaves_the_end_to_end_run_as_if_it_never_happened():
     X, Y = regression()
     sizes, lbfgs = [4, 12, 2], LBFGS(max_iter=5)
     common = dict(max_iter=25, tol=0, sensitivity_tol=None)
-    adaptive = bn.Trainer(lbfgs, AdaptiveHybrid(undo=True), **common).fit(
+    adaptive = bn.Trainer(lbfgs, AdaptiveHybrid(), **common).fit(
         bn.Network.mlp(sizes, seed=1), X, Y).history
     end_to_end = bn.Trainer(lbfgs, "all", keep_state=True, **common).fit(
         bn.Network.mlp(sizes, seed=1), X, Y).history
@@ -208,8 +208,9 @@ def test_an_undone_trial_leaves_the_end_to_end_run_as_if_it_never_happened():
     assert (kept["last"].iloc[1:] - kept["first"].iloc[1:] == 1).all()   # all whole steps
     losses = list(kept["train_loss"])
     assert losses == list(end_to_end["train_loss"][:len(losses)])     # bit for bit
-    # by default (undo=False) the first trial is kept and the run leaves end-to-end's path
-    kept_trial = bn.Trainer(lbfgs, AdaptiveHybrid(), **common).fit(
+    assert AdaptiveHybrid().undo                                   # the default
+    # with undo=False the first trial is kept and the run leaves end-to-end's path
+    kept_trial = bn.Trainer(lbfgs, AdaptiveHybrid(undo=False), **common).fit(
         bn.Network.mlp(sizes, seed=1), X, Y).history
     assert kept_trial["accepted"].astype(bool).all()
     assert list(kept_trial["train_loss"][3:8]) != list(end_to_end["train_loss"][2:7])
