@@ -127,8 +127,9 @@ class AdaptiveHybrid(_Scored):
     times the highest it reached.  Early in training a whole-network step gains the most
     (on CCPP it reaches 2x end-to-end's final test metric in one visit), so a layer step
     there only delays it; ``first_trial=1.0`` tries a layer step right after the first
-    whole-network step.  Run side by side (`benchmarks/results/hybrid.md`: 2-core AMD EPYC
-    with AVX-512, five starts per problem), neither was faster everywhere: to end-to-end's
+    whole-network step.  Run side by side (`benchmarks/results/hybrid-first-trial.md`: 2-core
+    AMD EPYC with AVX-512, five starts per problem, trials kept as ``undo=False`` keeps
+    them), neither was faster everywhere: to end-to-end's
     final test metric the default took 0.60x end-to-end's time on steel against 0.69x, and
     0.12x against 0.10x on the 50-layer CSTR; on CCPP it kept end-to-end's path, and its
     counted work, up to 1.25x that metric.
