@@ -141,10 +141,13 @@ class AdaptiveHybrid(_Scored):
     happened.  Where layer steps never pay, the run is then end-to-end training bit for bit,
     plus the cost of the trials, so it cannot fall behind end-to-end by more than those
     trials.  ``undo=False`` keeps a losing trial's gain and loses the L-BFGS memory for it.
-    Measured side by side, the choice differs in where the runs end, not in speed
-    (`benchmarks/results/hybrid.md`): kept trials move the run off end-to-end's path into
-    another local minimum, which on CCPP missed end-to-end's final test metric from 2 of 5
-    starts; undone ones reached it from all five.
+    Measured side by side (`benchmarks/results/hybrid.md`: 2-core Intel Xeon with AVX-512,
+    five starts per problem), kept trials were the faster to end-to-end's final test metric
+    (0.62x end-to-end's time on the 20-layer CSTR against 0.88x, 0.89x against 0.96x on
+    steel), but they move the run off end-to-end's path into another local minimum, and on
+    CCPP that missed end-to-end's final test metric from 2 of 5 starts in each of two earlier
+    runs; undone trials reach it from every start where layer steps do not pay.  The
+    default is the schedule that cannot fall behind.
 
     A layer step goes to the layer that ``layers`` selects (for example the bisection tree,
     :class:`~bcdnet.selection.Bisection`); by default to the layer with the highest
