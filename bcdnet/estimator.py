@@ -76,8 +76,8 @@ class BCDRegressor:
         whole-network steps and switches to the most sensitive layer while layer steps gain
         more per unit of counted work; it won ``benchmarks/results/regressor.md`` (the
         fastest float64 method with median test R² ≥ 0.950 on CCPP), though only by about
-        the timer's noise over end-to-end training (there 1.13 s against 1.19 s, test R²
-        0.9506 against 0.9508; its own default row took 1.19 s).  ``"all"`` is
+        the timer's noise over end-to-end training (there 1.82 s against 1.84 s, test R²
+        0.9507 against 0.9509; its own default row took 1.85 s).  ``"all"`` is
         end-to-end training; ``"paper_b_hybrid"`` alternates the two kinds of step;
         ``"most_sensitive"``, ``"bisection"``, ``"random"``, ``"forward"`` and
         ``"ping_pong"`` train one layer per iteration.

@@ -45,3 +45,14 @@ def test_winner_rule(times, r2, expected):
     med = {n: {"r2": q, "seconds": t} for n, q, t in zip(names, r2, times)}
     med[R.FLOAT32] = {"r2": 0.99, "seconds": 0.1}        # another dtype: never the winner
     assert R.winner(med) == names[expected]
+
+
+def test_the_estimator_docstring_quotes_the_committed_run():
+    """The selector paragraph of ``BCDRegressor``'s docstring gives regressor.md's medians."""
+    med = medians_in(REPORT.read_text(encoding="utf-8"))
+    adaptive = med['bcdnet BCDRegressor(selector="adaptive_hybrid")']
+    end_to_end = med['bcdnet BCDRegressor(selector="all")']
+    doc = " ".join(bn.BCDRegressor.__doc__.split())
+    assert (f"there {adaptive['seconds']:.2f} s against {end_to_end['seconds']:.2f} s, test R² "
+            f"{adaptive['r2']:.4f} against {end_to_end['r2']:.4f}; its own default row took "
+            f"{med[R.DEFAULTS]['seconds']:.2f} s") in doc
