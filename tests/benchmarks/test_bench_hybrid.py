@@ -166,3 +166,24 @@ def test_the_kept_memory_variant_keeps_every_block_state():
     ours = bench_hybrid._trainer("adaptive hybrid (ours)", 10, "most_sensitive")
     assert kept.keep_state and not ours.keep_state
     assert type(kept.selector) is type(ours.selector)
+
+
+def test_acceptance_says_whether_a_gain_lies_beyond_the_noise_floor():
+    """The moonshot line: a median at 1.0× below the perturbed end-to-end run's fastest."""
+    def rows(problem, ours, perturbed):
+        frame = []
+        for method, ratios in (("end-to-end", [1.0] * 3), ("end-to-end, perturbed", perturbed),
+                               ("adaptive hybrid (ours)", ours)):
+            for start, r in enumerate(ratios):
+                frame.append({"problem": problem, "method": method, "final_metric": 1.0,
+                              **{f"ratio_{f:g}x": r for f in bench_hybrid.FACTORS}})
+        return frame
+
+    frame = pd.DataFrame(rows("steel", [0.6, 0.7, 0.8], [0.8, 0.9, 1.1])
+                         + rows("CSTR 20 layers", [0.85, 0.9, 1.0], [0.8, 0.9, 1.1])
+                         + rows("CCPP", [0.5, float("nan"), float("nan")], [0.8, 0.9, 1.1]))
+    lines = bench_hybrid._acceptance(bench_hybrid.summarise(frame))
+    by_problem = {line.split(":")[0][2:]: line for line in lines}
+    assert by_problem["steel"].endswith("(median below the perturbed run's fastest): met")
+    assert by_problem["CSTR 20 layers"].endswith("fastest): not met")     # 0.9 ≥ 0.8
+    assert by_problem["CCPP"].endswith("fastest): not met")               # most missed
