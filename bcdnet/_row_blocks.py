@@ -25,18 +25,24 @@ a block computed by a helper process is the same block.  Small problems stay one
 below ``MIN_BLOCK_WORK`` values per block, sending a block to a helper and back costs
 about what the second core gains.  Several small networks gain from processes of their
 own instead (:func:`bcdnet._threads.member_processes`).
+
+**Tiles.**  A block's rows run in tiles, one after the other (:func:`row_tiles`), through
+the same buffers: the identity above holds for tiles as for blocks, with each tile's
+:math:`c` taken over all the rows.  Their size too is a constant of the widths, the dtype
+and the machine (its level-2 cache, :func:`cache_bytes`).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-__all__ = ["row_blocks", "run_blocks", "cores", "row_threads", "set_row_threads",
-           "MIN_BLOCK_WORK"]
+__all__ = ["row_blocks", "row_tiles", "run_blocks", "cores", "cache_bytes", "row_threads",
+           "set_row_threads", "MIN_BLOCK_WORK"]
 
 #: activations a block must compute (rows x the widths of the layers run) to be worth a
 #: core of its own.  On the 2-core AMD AVX2 machine, with the second block in a helper
@@ -46,6 +52,11 @@ __all__ = ["row_blocks", "run_blocks", "cores", "row_threads", "set_row_threads"
 #: (On threads, before the helpers, the limit was 250,000: 118,000 per block ran between
 #: 1.35x faster and 1.2x slower from one measurement to the next.)
 MIN_BLOCK_WORK = 100_000
+#: fewest rows in a tile (:func:`row_tiles`): below it the calls of a pass cost more than
+#: the cache gains
+MIN_TILE_ROWS = 1024
+#: bytes assumed for the level-2 cache where the machine does not say (:func:`cache_bytes`)
+DEFAULT_CACHE = 2**20
 
 _pool: dict = {"executor": None, "size": 0}
 _pool_lock = threading.Lock()
@@ -80,6 +91,52 @@ def row_blocks(n_rows: int, width: int, n_cores: int | None = None) -> list[slic
     """
     n_cores = cores() if n_cores is None else n_cores
     n = int(max(1, min(n_cores, (n_rows * max(width, 1)) // MIN_BLOCK_WORK, n_rows)))
+    edges = [n_rows * k // n for k in range(n + 1)]
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+
+
+@functools.lru_cache(maxsize=None)
+def cache_bytes() -> int:
+    """The size of one core's level-2 cache in bytes (Linux reports it), else ``DEFAULT_CACHE``.
+
+    A constant of the machine, like :func:`cores`: tiles sized from it never depend on load
+    or threads.
+    """
+    root = "/sys/devices/system/cpu/cpu0/cache"
+    try:
+        for entry in sorted(os.listdir(root)):
+            with open(f"{root}/{entry}/level") as level, open(f"{root}/{entry}/type") as kind:
+                if level.read().strip() != "2" or kind.read().strip() == "Instruction":
+                    continue
+            with open(f"{root}/{entry}/size") as size:
+                text = size.read().strip().upper()
+            scale = {"K": 2**10, "M": 2**20}.get(text[-1:], 1)
+            value = int(text.rstrip("KM")) * scale
+            if value > 0:
+                return value
+    except (OSError, ValueError):
+        pass
+    return DEFAULT_CACHE
+
+
+def row_tiles(n_rows: int, width: int, itemsize: int,
+              tile_bytes: int | None = None) -> list[slice]:
+    r"""Consecutive row slices (tiles) in which one block's passes run one after the other.
+
+    A tile holds at most ``tile_bytes`` (default: half of :func:`cache_bytes`) in one
+    layer's array of ``width`` columns (the widest layer run) and ``itemsize`` bytes per
+    value, but at least ``MIN_TILE_ROWS`` rows; tiles differ in size by at most one row.
+    The passes of a tile reuse the same buffers (:class:`bcdnet.passes.Cache`), so a layer's
+    arrays stay in cache from one product to the next instead of streaming from memory:
+    on the 2-core Intel Xeon (2 MiB of L2 per core), on one thread, the float64 gradient of
+    15-(64x4)-1 on 28,032 rows took 121 ms in one tile, 91, 88, 94 and 101 ms in tiles of
+    256 KiB, 512 KiB, 1 MiB and 2 MiB per array (512 to 4,096 rows), 79 ms in the default
+    tiles of 1,024 rows (float32: 55 ms, then 36 ms in 2,048 rows); 15-(256x4)-1 on 100,000
+    rows took 2.9 s in one tile, 2.4 s in 1,024 rows and 2.7 s in 2,048.
+    """
+    limit = cache_bytes() // 4 if tile_bytes is None else tile_bytes
+    step = max(MIN_TILE_ROWS, limit // max(1, width * itemsize))
+    n = max(1, -(-n_rows // step))
     edges = [n_rows * k // n for k in range(n + 1)]
     return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
 

@@ -9,8 +9,10 @@ These two functions are what :class:`~bcdnet.network.Network` and
 parameter part to a block when one is given.  ``net`` is anything with ``layers``, ``loss``, ``xp``, ``dtype``,
 ``param_slices``, ``scale_slices``, ``n_params`` and ``scales`` (a Network).
 
-Large evaluations run in row blocks, on threads where the thread policy allows, and their
-parts are summed (:mod:`bcdnet._row_blocks`, which gives the identity this relies on).
+Large evaluations run in row blocks, at once where the thread policy allows, and each block
+in row tiles one after the other, small enough for a layer's arrays to stay in cache; the
+parts are summed in order (:mod:`bcdnet._row_blocks`, which gives the identity this relies
+on: :math:`E = \sum_k c_k E_k` over blocks and tiles alike).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import functools
 import numpy as np
 
 from . import passes
-from ._row_blocks import row_blocks, run_blocks
+from ._row_blocks import row_blocks, row_tiles, run_blocks
 from .backend import is_host_array
 
 __all__ = ["evaluate", "curvature_product", "quiet_overflow"]
@@ -52,24 +54,37 @@ def quiet_overflow(fn):
 
 
 def _row_parts(net, A_in, w, start):
-    """``[(rows, share), ...]``: the row blocks of this evaluation and each one's factor
-    :math:`c_k` in the loss (:mod:`bcdnet._row_blocks`); None for one block.
+    """``[(rows, tiles), ...]``: the row blocks of this evaluation, each with its tiles as
+    ``(rows within the block, share)``, where the share is the tile's factor :math:`c` in
+    the loss (:mod:`bcdnet._row_blocks`); None for one block of one tile.
 
     Only a loss that says it is a weighted mean over rows (``row_mean``) is split, and only
     host arrays (a GPU runs one evaluation at a time anyway).
     """
     if not getattr(net.loss, "row_mean", False) or not is_host_array(A_in):
         return None
-    blocks = row_blocks(A_in.shape[0], sum(layer.n_out for layer in net.layers[start:]))
-    if len(blocks) < 2:
+    layers = net.layers[start:]
+    n_rows = A_in.shape[0]
+    blocks = row_blocks(n_rows, sum(layer.n_out for layer in layers))
+    widest = max([A_in.shape[1]] + [layer.n_out for layer in layers])
+    tiles = [row_tiles(rows.stop - rows.start, widest, A_in.dtype.itemsize)
+             for rows in blocks]
+    if len(blocks) == 1 and len(tiles[0]) == 1:
         return None
     if w is None:
-        return [(rows, (rows.stop - rows.start) / A_in.shape[0]) for rows in blocks]
-    w = w / w.max()                          # as the loss does: no overflow in the sums
-    total = float(w.sum())
-    if not total > 0:                        # rows that all weigh 0: one block, as before
-        return None
-    return [(rows, float(w[rows].sum()) / total) for rows in blocks]
+        def share(rows):
+            return (rows.stop - rows.start) / n_rows
+    else:
+        w = w / w.max()                      # as the loss does: no overflow in the sums
+        total = float(w.sum())
+        if not total > 0:                    # rows that all weigh 0: one block, as before
+            return None
+
+        def share(rows):
+            return float(w[rows].sum()) / total
+    return [(rows, [(tile, share(slice(rows.start + tile.start, rows.start + tile.stop)))
+                    for tile in block_tiles])
+            for rows, block_tiles in zip(blocks, tiles)]
 
 
 def _in_blocks(net, kind, A_in, Y, w, options, parts, tape, n_results):
@@ -79,24 +94,42 @@ def _in_blocks(net, kind, A_in, Y, w, options, parts, tape, n_results):
     A block is the same call wherever it runs: here, on a thread, or in a helper process,
     which gets ``(kind, arrays, options)`` and its own copy of ``net``.
     """
+    if len(parts) == 1:
+        return BLOCK_FUNCTIONS[kind](net, A_in, Y, w, tape, tiles=parts[0][1], **options)
     tapes = tape.parts(len(parts))
 
     def task(k):
-        rows, share = parts[k]
+        rows, tiles = parts[k]
         return kind, (A_in[rows], Y[rows], None if w is None else w[rows]), dict(
-            options, share=share)
+            options, tiles=tiles)
 
     def local(k):
         _, arrays, block_options = task(k)
         return BLOCK_FUNCTIONS[kind](net, *arrays, tapes[k], **block_options)
 
-    results = run_blocks(local, len(parts), task=task, owner=net)
+    return _summed(run_blocks(local, len(parts), task=task, owner=net), n_results)
+
+
+def _summed(results, n_results):
+    """The parts summed in order: floats added, arrays accumulated into the first one's."""
     total = list(results[0])
     for result in results[1:]:
         for i in range(n_results):
             if result[i] is not None:
-                total[i] += result[i]      # arrays in place: the first block's own
+                total[i] += result[i]      # arrays in place: the first part's own
     return tuple(total)
+
+
+def _tiled(fn, n_results):
+    """``fn`` on a block of rows, run tile by tile when ``tiles`` is given: each tile's call
+    gets its rows and ``share``, and the parts are summed in tile order (:func:`_summed`)."""
+    @functools.wraps(fn)
+    def run(net, A_in, Y, w, tape, tiles=None, **options):
+        if tiles is None:
+            return fn(net, A_in, Y, w, tape, **options)
+        return _summed([fn(net, A_in[rows], Y[rows], None if w is None else w[rows], tape,
+                           share=share, **options) for rows, share in tiles], n_results)
+    return run
 
 
 @quiet_overflow
@@ -190,4 +223,4 @@ def _curvature(net, A_in, Y, w, tape, v, u, gauss_newton, block, start, share=No
 
 
 #: the functions a row block runs, by the name a helper process is sent
-BLOCK_FUNCTIONS = {"evaluate": _evaluate, "curvature": _curvature}
+BLOCK_FUNCTIONS = {"evaluate": _tiled(_evaluate, 3), "curvature": _tiled(_curvature, 2)}

@@ -32,8 +32,10 @@ class Cache:
     """Per-layer storage for one data size: forward values, deltas and reusable buffers.
 
     ``A_prev`` is the layer's input (a reference, never a copy).  Buffers are allocated on
-    first use by :meth:`buffer`, in the array namespace ``xp``, and reused while the shape
-    stays the same.
+    first use by :meth:`buffer`, in the array namespace ``xp``, and reused: a buffer is a
+    view of the first values of a flat store that only grows, so the row tiles of one
+    evaluation (:func:`bcdnet._row_blocks.row_tiles`, which differ by a row) and the last,
+    shorter chunk of a ``predict`` use the same memory, still in cache, without allocating.
     """
 
     __getstate__, __setstate__ = portable_state, restore_portable_state   # xp by name
@@ -43,13 +45,20 @@ class Cache:
         self.A_prev = None
         self.unit_scales = True
         self._buffers: dict[str, np.ndarray] = {}
+        self._stores: dict[str, np.ndarray] = {}
 
     def buffer(self, name: str, shape: tuple, dtype) -> np.ndarray:
-        """Return the buffer ``name`` with ``shape``, allocating it on first use."""
+        """Return the buffer ``name`` with ``shape`` (C order), allocating only to grow."""
         buf = self._buffers.get(name)
-        if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = self.xp.empty(shape, dtype=dtype)
-            self._buffers[name] = buf
+        if buf is not None and buf.shape == shape and buf.dtype == dtype:
+            return buf
+        size = 1
+        for extent in shape:
+            size *= extent
+        store = self._stores.get(name)
+        if store is None or store.dtype != dtype or store.size < size:
+            store = self._stores[name] = self.xp.empty(size, dtype=dtype)
+        buf = self._buffers[name] = store[:size].reshape(shape)
         return buf
 
     def __repr__(self) -> str:
@@ -78,10 +87,10 @@ class Tape:
         return self._parts
 
     def ones(self, n: int, dtype) -> np.ndarray:
-        """Return a vector of ``n`` ones (kept between calls)."""
-        if self._ones is None or self._ones.shape[0] != n or self._ones.dtype != dtype:
+        """Return a vector of ``n`` ones (a view of a store kept between calls)."""
+        if self._ones is None or self._ones.shape[0] < n or self._ones.dtype != dtype:
             self._ones = self.xp.ones(n, dtype=dtype)
-        return self._ones
+        return self._ones[:n]
 
     def __repr__(self) -> str:
         return f"Tape(n_layers={len(self.caches)})"

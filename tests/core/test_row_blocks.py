@@ -28,11 +28,37 @@ def test_blocks_cover_the_rows_once_in_order_and_are_worth_a_thread(n_rows, widt
         assert min(sizes) * width >= _row_blocks.MIN_BLOCK_WORK - width
 
 
-@pytest.fixture
-def small_blocks(monkeypatch):
-    """Blocks on small data (3 of them, whatever the machine's cores)."""
-    monkeypatch.setattr(_row_blocks, "MIN_BLOCK_WORK", 50)
-    monkeypatch.setattr(_row_blocks, "cores", lambda: 3)
+@settings(max_examples=200, deadline=None)
+@given(n_rows=st.integers(1, 10**6), width=st.integers(1, 600), itemsize=st.sampled_from([4, 8]),
+       tile_bytes=st.integers(1, 2**24))
+def test_tiles_cover_the_rows_once_in_order_and_fit_the_bytes(n_rows, width, itemsize,
+                                                               tile_bytes):
+    tiles = _row_blocks.row_tiles(n_rows, width, itemsize, tile_bytes)
+    assert tiles[0].start == 0 and tiles[-1].stop == n_rows
+    assert all(a.stop == b.start for a, b in zip(tiles[:-1], tiles[1:]))
+    sizes = [t.stop - t.start for t in tiles]
+    assert max(sizes) - min(sizes) <= 1 and min(sizes) >= 1
+    step = max(_row_blocks.MIN_TILE_ROWS, tile_bytes // (width * itemsize))
+    assert max(sizes) <= step                       # no tile larger than the bytes allow
+    assert len(tiles) == -(-n_rows // step)         # and no more tiles than needed
+
+
+def test_the_cache_size_is_read_from_the_machine_or_defaults():
+    size = _row_blocks.cache_bytes()
+    assert isinstance(size, int) and 2**14 <= size <= 2**30
+
+
+@pytest.fixture(params=["blocks", "tiles", "blocks of tiles"])
+def small_blocks(monkeypatch, request):
+    """Small data split three ways: 3 row blocks (whatever the machine's cores), tiles of
+    7 rows in one block, or 3 blocks of 3 tiles each (61 rows)."""
+    if "blocks" in request.param:
+        monkeypatch.setattr(_row_blocks, "MIN_BLOCK_WORK", 50)
+        monkeypatch.setattr(_row_blocks, "cores", lambda: 3)
+    if "tiles" in request.param:
+        monkeypatch.setattr(_row_blocks, "MIN_TILE_ROWS", 7)
+        monkeypatch.setattr(_row_blocks, "cache_bytes", lambda: 4)   # every tile its least
+    return request.param
 
 
 def evaluations(net, X, Y, w, v, u):
@@ -64,9 +90,13 @@ def problem(weighted, seed=0):
 @pytest.mark.parametrize("weighted", [False, True])
 def test_blocks_give_the_whole_evaluation(small_blocks, monkeypatch, weighted):
     net, X, Y, w, v, u = problem(weighted)
-    assert len(row_blocks(61, sum(net.sizes[1:]))) == 3
+    n_blocks = len(row_blocks(61, sum(net.sizes[1:])))
+    n_tiles = len(_row_blocks.row_tiles(61 // n_blocks, 7, 8))
+    assert (n_blocks, n_tiles) == {"blocks": (3, 1), "tiles": (1, 9),
+                                   "blocks of tiles": (3, 3)}[small_blocks]
     split = evaluations(net, X, Y, w, v, u)
     monkeypatch.setattr(_row_blocks, "MIN_BLOCK_WORK", 10**12)
+    monkeypatch.setattr(_row_blocks, "MIN_TILE_ROWS", 10**12)
     whole = evaluations(net, X, Y, w, v, u)
     for name in whole:
         a, b = flat(split[name]), flat(whole[name])
