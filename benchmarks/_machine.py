@@ -52,6 +52,13 @@ def simd_level() -> str:
     return text + (f" (NPY_DISABLE_CPU_FEATURES={disabled})" if disabled else "")
 
 
+#: variables that hold a library below the CPU's instruction set (NumPy, OpenBLAS's kernels
+#: are OPENBLAS_CORETYPE, PyTorch's ATen, MKL, oneDNN): how an AVX2 machine is reproduced
+#: on an AVX-512 one, recorded in the report when set
+ISA_LIMITS = ("NPY_DISABLE_CPU_FEATURES", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS",
+              "ONEDNN_MAX_CPU_ISA")
+
+
 def machine_description() -> str:
     """Return a Markdown bullet list: CPU, cores, OS, Python, NumPy and its BLAS, peers."""
     cpu = platform.processor() or platform.machine()
@@ -78,14 +85,16 @@ def machine_description() -> str:
     except ImportError:
         pass
     pinned = {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-                                         "MKL_NUM_THREADS", "OPENBLAS_CORETYPE")
+                                         "MKL_NUM_THREADS", "OPENBLAS_CORETYPE") + ISA_LIMITS
               if k in os.environ}
     if pinned:
         lines.append("- Environment: " + ", ".join(f"{k}={v}" for k, v in pinned.items()))
     try:
         from threadpoolctl import threadpool_info
 
-        blas = [f"{i['internal_api']} {i.get('version')} ({i.get('num_threads')} threads)"
+        blas = [" ".join(str(part) for part in (i["internal_api"], i.get("version"),
+                                                 i.get("architecture")) if part)
+                + f" ({i.get('num_threads')} threads)"
                 for i in threadpool_info() if i.get("user_api") == "blas"]
         if blas:
             lines.append("- BLAS: " + "; ".join(blas))
@@ -94,7 +103,10 @@ def machine_description() -> str:
     for name in ("scipy", "torch", "sklearn"):
         try:
             module = __import__(name)
-            lines.append(f"- {name} {module.__version__}")
+            extra = ""
+            if name == "torch":
+                extra = f" (CPU kernels: {module.backends.cpu.get_cpu_capability()})"
+            lines.append(f"- {name} {module.__version__}{extra}")
         except ImportError:
             lines.append(f"- {name}: not installed")
     lines.append(f"- Measured {time.strftime('%Y-%m-%d %H:%M %Z')}")
