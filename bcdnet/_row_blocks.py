@@ -41,8 +41,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-__all__ = ["row_blocks", "row_tiles", "run_blocks", "cores", "cache_bytes", "row_threads",
-           "set_row_threads", "MIN_BLOCK_WORK"]
+__all__ = ["row_blocks", "row_tiles", "row_chunks", "run_blocks", "cores", "cache_bytes",
+           "row_threads", "set_row_threads", "MIN_BLOCK_WORK", "PREDICT_CHUNK_BYTES"]
 
 #: activations a block must compute (rows x the widths of the layers run) to be worth a
 #: core of its own.  On the 2-core AMD AVX2 machine, with the second block in a helper
@@ -139,6 +139,19 @@ def row_tiles(n_rows: int, width: int, itemsize: int,
     n = max(1, -(-n_rows // step))
     edges = [n_rows * k // n for k in range(n + 1)]
     return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+
+
+#: bytes of layer buffers (Z, H and A of every layer) one chunk of rows may use in a forward
+#: pass alone (``Network.predict``, a block objective's frozen prefix)
+PREDICT_CHUNK_BYTES = 4 * 2**20
+
+
+def row_chunks(n_rows: int, sizes, itemsize: int = 8):
+    """Slices of consecutive rows, each small enough that a forward pass through a network
+    of widths ``sizes`` keeps its buffers within ``PREDICT_CHUNK_BYTES`` (256 rows at least)."""
+    per_row = 3 * sum(sizes[1:]) * itemsize
+    step = max(256, PREDICT_CHUNK_BYTES // per_row)
+    return [slice(start, min(start + step, n_rows)) for start in range(0, n_rows, step)]
 
 
 def _executor(size: int) -> ThreadPoolExecutor:

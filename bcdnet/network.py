@@ -24,6 +24,7 @@ import numpy as np
 
 from . import passes
 from ._pickling import portable_state, restore_portable_state
+from ._row_blocks import PREDICT_CHUNK_BYTES, row_chunks  # noqa: F401 (this module's API)
 from ._threads import network_threads
 from ._validation import (check_int, check_matrix, check_rng_seed, check_sample_weight,
                           check_targets, check_vector)
@@ -47,18 +48,6 @@ def _kind(layer) -> str:
     """What ``repr`` shows for a hidden layer: its activation's name, else its class name."""
     activation = getattr(layer, "activation", None)
     return getattr(activation, "name", None) or type(layer).__name__
-
-
-#: bytes of layer buffers (Z, H and A of every layer) one chunk of rows may use in predict
-PREDICT_CHUNK_BYTES = 4 * 2**20
-
-
-def row_chunks(n_rows: int, sizes, itemsize: int = 8):
-    """Slices of consecutive rows, each small enough that a forward pass through a network
-    of widths ``sizes`` keeps its buffers within ``PREDICT_CHUNK_BYTES`` (256 rows at least)."""
-    per_row = 3 * sum(sizes[1:]) * itemsize
-    step = max(256, PREDICT_CHUNK_BYTES // per_row)
-    return [slice(start, min(start + step, n_rows)) for start in range(0, n_rows, step)]
 
 
 def blas_policy(fn):
