@@ -409,13 +409,13 @@ QUOTES = [
           ("table3.csv",), _full_visits),
     Quote("it meets ≤ 0.002 from all starts", ("table2.csv",), _table2_target),
     Quote("test R² 0.930 ± 0.003", ("bcd-icrs.csv",), _least_squares),
-    Quote("end-to-end L-BFGS reaches 0.950", ("bcd-icrs.csv",),
+    Quote("end-to-end L-BFGS reaches 0.951", ("bcd-icrs.csv",),
           lambda: f"end-to-end L-BFGS reaches {ccpp_r2('L-BFGS, whole network'):.3f}"),
     Quote("PyTorch's and scikit-learn's L-BFGS 0.950–0.951", ("ccpp-optimizers.csv",),
           _peer_lbfgs),
-    Quote("on every split within 0.4 s of CPU (limit 8.4 s) and ends at 0.938", ("bcd-icrs.csv",),
+    Quote("on every split within 0.3 s of CPU (limit 8.4 s) and ends at 0.938", ("bcd-icrs.csv",),
           _icrs_reach),
-    Quote("from the same start ends at 0.950", ("bcd-icrs.csv",),
+    Quote("from the same start ends at 0.951", ("bcd-icrs.csv",),
           lambda: f"from the same start ends at {ccpp_r2('L-BFGS, whole network'):.3f}"),
     Quote("tanh best and sigmoid worst under BCD, as the paper says (0.946 against 0.941)",
           ("ccpp-activations.csv",), _activations),
@@ -426,8 +426,8 @@ QUOTES = [
           "per visit) cap the accuracy: the peers on all rows reach 0.943–0.944 (Adam) and "
           "0.950–0.951 (L-BFGS)",
           ("ccpp-optimizers.csv",), _optimizers),
-    Quote("reaches the paper's R² 0.931 on CCPP in 0.06 s, BCD-ICRS in 0.29 s; on steel BCD-ICRS "
-          "takes 1.2–1.7× L-BFGS's CPU to reach R² 0.98 and 0.99 and stops near 0.991 while "
+    Quote("reaches the paper's R² 0.931 on CCPP in 0.05 s, BCD-ICRS in 0.22 s; on steel BCD-ICRS "
+          "takes 1.5–1.8× L-BFGS's CPU to reach R² 0.98 and 0.99 and stops near 0.991 while "
           "L-BFGS goes on to 0.9999", ("timings.csv",), _timings),
     Quote("most sensitive has the highest mean test R² in 3 of 16 (size, activation) cells on "
           "CCPP and 4 of 16 on steel", ("paper-b-grid.csv",), _grid_wins),
