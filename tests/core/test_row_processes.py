@@ -51,8 +51,15 @@ def assert_same_bits(a, b):
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
 
 
+@pytest.mark.parametrize("tiled", [False, True])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_a_helper_gives_the_bits_of_this_process(two_blocks, monkeypatch, weighted):
+def test_a_helper_gives_the_bits_of_this_process(two_blocks, monkeypatch, weighted, tiled):
+    """Also with each block in tiles: the parent chooses them and the helper, which has
+    the machine's own tile size, runs the ones it is sent."""
+    if tiled:
+        monkeypatch.setattr(_row_blocks, "MIN_TILE_ROWS", 7)
+        monkeypatch.setattr(_row_blocks, "cache_bytes", lambda: 4)
+        assert len(_row_blocks.row_tiles(30, 7, 8)) == 5
     net, X, Y, w, v, u = problem(weighted)
     sent = _row_processes.blocks_sent()
     helped = all_evaluations(net, X, Y, w, v, u, threads=2)
