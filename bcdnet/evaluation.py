@@ -22,10 +22,10 @@ import functools
 import numpy as np
 
 from . import passes
-from ._row_blocks import row_blocks, row_tiles, run_blocks
+from ._row_blocks import row_blocks, row_chunks, row_tiles, run_blocks
 from .backend import is_host_array
 
-__all__ = ["evaluate", "curvature_product", "quiet_overflow"]
+__all__ = ["evaluate", "curvature_product", "predictions", "quiet_overflow"]
 
 
 def _views(vector, slices, first=0):
@@ -222,5 +222,49 @@ def _curvature(net, A_in, Y, w, tape, v, u, gauss_newton, block, start, share=No
     return hv, hs
 
 
+@quiet_overflow
+def predictions(net, X, tape):
+    r"""The network's output on ``X``: in row blocks at once where the thread policy allows
+    and the rows are many, each block in row chunks (``row_chunks``) so the memory beyond
+    ``X`` and the result stays a chunk's buffers.  Every row's output is its own, so the
+    blocks and chunks never change a bit.
+
+    A forward pass alone needs more rows than a gradient to gain from a second core: the
+    blocks are those of a network two thirds as wide.  On the 2-core Intel Xeon, with the
+    helper process ready, 4-10-10-10-1 took 0.79 ms on 7,654 rows in one block and 0.80 ms
+    in two (119,000 values per block), 1.25 against 1.07 ms on 12,000 rows (186,000);
+    15-(64x4)-1 on 28,032 rows 34 against 18 ms.
+    """
+    blocks = [slice(0, X.shape[0])]
+    if is_host_array(X):
+        blocks = row_blocks(X.shape[0], sum(net.sizes[1:]) * 2 // 3)
+    if len(blocks) == 1:
+        return _predict(net, X, None, None, tape)
+    tapes = tape.parts(len(blocks))
+
+    def task(k):
+        return "predict", (X[blocks[k]], None, None), {}
+
+    def local(k):
+        return _predict(net, X[blocks[k]], None, None, tapes[k])
+
+    P = net.xp.empty((X.shape[0], net.n_outputs), dtype=net.dtype)
+    for rows, part in zip(blocks, run_blocks(local, len(blocks), task=task, owner=net)):
+        P[rows] = part
+    return P
+
+
+def _predict(net, X, Y, w, tape):
+    """:func:`predictions` on one block of rows (``Y`` and ``w`` unused: None)."""
+    chunks = row_chunks(X.shape[0], net.sizes, net.dtype.itemsize)
+    if len(chunks) == 1:
+        return passes.forward(net.layers, X, tape).copy()
+    P = net.xp.empty((X.shape[0], net.n_outputs), dtype=net.dtype)
+    for rows in chunks:
+        P[rows] = passes.forward(net.layers, X[rows], tape)
+    return P
+
+
 #: the functions a row block runs, by the name a helper process is sent
-BLOCK_FUNCTIONS = {"evaluate": _tiled(_evaluate, 3), "curvature": _tiled(_curvature, 2)}
+BLOCK_FUNCTIONS = {"evaluate": _tiled(_evaluate, 3), "curvature": _tiled(_curvature, 2),
+                   "predict": _predict}

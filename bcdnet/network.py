@@ -30,7 +30,7 @@ from ._validation import (check_int, check_matrix, check_rng_seed, check_sample_
                           check_targets, check_vector)
 from .backend import asarray, backend_name, get_namespace
 from .block import Block, BlockObjective
-from .evaluation import curvature_product, evaluate, quiet_overflow
+from .evaluation import curvature_product, evaluate, predictions, quiet_overflow
 from .layers import Dense, Layer
 from .losses import MSE, Loss
 
@@ -281,17 +281,10 @@ class Network:
 
         Rows go through in chunks (:func:`row_chunks`), so the memory used beyond ``X`` and
         the result stays bounded: 2 million rows of 4 inputs through 4-10-10-10-1 need the
-        result (16 MB) and 4 MB of buffers, not 3 x 31 values per row (1.5 GB).
+        result (16 MB) and 4 MB of buffers, not 3 x 31 values per row (1.5 GB).  Many rows
+        run in row blocks on the cores at once (``bcdnet.evaluation.predictions``).
         """
-        X = self._check_X(X)
-        chunks = row_chunks(X.shape[0], self.sizes, self.dtype.itemsize)
-        if len(chunks) == 1:
-            return passes.forward(self.layers, X, self._full_tape()).copy()
-        P = self.xp.empty((X.shape[0], self.n_outputs), dtype=self.dtype)
-        tape = passes.Tape(len(self.layers), self.xp)    # chunk-sized, freed on return
-        for rows in chunks:
-            P[rows] = passes.forward(self.layers, X[rows], tape)
-        return P
+        return predictions(self, self._check_X(X), self._full_tape())
 
     @quiet_overflow
     @blas_policy

@@ -68,7 +68,7 @@ def evaluations(net, X, Y, w, v, u):
             "hvp": net.hvp(X, Y, v, w), "gnvp": net.gnvp(X, Y, v, w),
             "scales_hvp": net.scales_hvp(X, Y, u, w),
             "block": obj(obj.x0()), "block_hvp": obj.hvp(obj.x0(), v[:obj.size]),
-            "loss": net.loss_value(X, Y, w)}
+            "loss": net.loss_value(X, Y, w), "predict": net.predict(X)}
 
 
 def flat(result):
