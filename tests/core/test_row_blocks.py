@@ -172,3 +172,34 @@ def test_split_derivatives_match_finite_differences(small_blocks, weighted):
     assert net.loss_grad(X, Y, w)[0] == pytest.approx(expected, rel=1e-13)
     assert check_grad(lambda x: at(x).loss_grad(X, Y, w), x0, tol=1e-7).passed
     assert check_hvp(grad, hvp, x0, v=v, tol=1e-6).passed
+
+
+@settings(max_examples=40, deadline=None)
+@given(n_rows=st.integers(1, 90), tile=st.integers(1, 40), cores=st.integers(1, 4),
+       widths=st.lists(st.integers(1, 6), min_size=1, max_size=3), weighted=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_any_split_into_blocks_and_tiles_gives_the_whole_evaluation(
+        n_rows, tile, cores, widths, weighted, seed):
+    """Random rows, widths, tile sizes and block counts (weights with zeros included): the
+    loss, gradient, HVP and predictions split any way equal the unsplit ones."""
+    rng = np.random.default_rng(seed)
+    net = bn.Network.mlp([2, *widths, 2], activation="tanh", seed=seed)
+    net.scales = rng.uniform(0.5, 1.5, net.scales.size)
+    X, Y = rng.standard_normal((n_rows, 2)), rng.standard_normal((n_rows, 2))
+    w = rng.uniform(0, 2, n_rows) * (rng.random(n_rows) < 0.7) if weighted else None
+    if w is not None and not w.any():
+        w[0] = 1.0
+    v = rng.standard_normal(net.n_params)
+
+    def results():
+        f, g = net.loss_grad(X, Y, w)
+        return np.concatenate([[f], g, net.hvp(X, Y, v, w), net.predict(X).ravel()])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_row_blocks, "MIN_BLOCK_WORK", 1)
+        patch.setattr(_row_blocks, "cores", lambda: cores)
+        patch.setattr(_row_blocks, "MIN_TILE_ROWS", tile)
+        patch.setattr(_row_blocks, "cache_bytes", lambda: 4)
+        split = results()
+    whole = results()
+    np.testing.assert_allclose(split, whole, rtol=1e-11, atol=1e-13 * np.abs(whole).max())
