@@ -41,8 +41,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-__all__ = ["row_blocks", "row_tiles", "row_chunks", "run_blocks", "cores", "cache_bytes",
-           "row_threads", "set_row_threads", "MIN_BLOCK_WORK", "PREDICT_CHUNK_BYTES"]
+__all__ = ["row_blocks", "row_tiles", "row_chunks", "chunks_of", "run_blocks", "cores",
+           "cache_bytes", "row_threads", "set_row_threads", "MIN_BLOCK_WORK",
+           "PREDICT_CHUNK_BYTES"]
 
 #: activations a block must compute (rows x the widths of the layers run) to be worth a
 #: core of its own.  On the 2-core AMD AVX2 machine, with the second block in a helper
@@ -149,8 +150,13 @@ PREDICT_CHUNK_BYTES = 4 * 2**20
 def row_chunks(n_rows: int, sizes, itemsize: int = 8):
     """Slices of consecutive rows, each small enough that a forward pass through a network
     of widths ``sizes`` keeps its buffers within ``PREDICT_CHUNK_BYTES`` (256 rows at least)."""
-    per_row = 3 * sum(sizes[1:]) * itemsize
-    step = max(256, PREDICT_CHUNK_BYTES // per_row)
+    return chunks_of(n_rows, 3 * sum(sizes[1:]) * itemsize)
+
+
+def chunks_of(n_rows: int, bytes_per_row: int) -> list[slice]:
+    """Slices of consecutive rows holding ``PREDICT_CHUNK_BYTES`` at ``bytes_per_row`` each
+    (256 rows at least; the last one shorter)."""
+    step = max(256, PREDICT_CHUNK_BYTES // max(1, bytes_per_row))
     return [slice(start, min(start + step, n_rows)) for start in range(0, n_rows, step)]
 
 

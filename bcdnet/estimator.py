@@ -45,7 +45,7 @@ import pandas as pd
 from ._estimator_data import (canonical_rows, check_feature_names, check_X, check_y,
                               feature_names, split_rows)
 from ._estimator_params import as_generator, check_params
-from ._row_blocks import PREDICT_CHUNK_BYTES
+from ._row_blocks import chunks_of
 from ._sklearn import not_fitted_error, regressor_tags
 from ._validation import check_no_overflow
 from ._threads import limit_threads, member_processes
@@ -379,15 +379,13 @@ class BCDRegressor:
 
     def _chunks(self, n_rows: int) -> list:
         """Row chunks for :meth:`predict`: each holds its scaled inputs and a few arrays of
-        outputs in ``PREDICT_CHUNK_BYTES``, so the memory beyond ``X`` and the result stays
-        bounded while each network's ``predict`` gets rows enough to run on the cores
-        (it chunks its own layer buffers).  On the 2-core Xeon a 4-10-10-10-1 ensemble
-        predicted 1,000,000 rows in 239 ms in chunks sized for the layer buffers (5,637
-        rows, too few to split into blocks) and in 182 ms in these (149,796 rows), with
-        the same bits."""
-        per_row = 8 * (self.n_features_in_ + 3 * self.n_outputs_)
-        step = max(256, PREDICT_CHUNK_BYTES // per_row)
-        return [slice(start, min(start + step, n_rows)) for start in range(0, n_rows, step)]
+        outputs in 4 MB (``bcdnet._row_blocks.chunks_of``), so the memory beyond ``X`` and
+        the result stays bounded while each network's ``predict`` gets rows enough to run
+        on the cores (it chunks its own layer buffers).  On the 2-core Xeon a
+        4-10-10-10-1 regressor predicted 1,000,000 rows in 239 ms in chunks sized for the
+        layer buffers (5,637 rows, too few to split into blocks) and in 179-184 ms in
+        these (74,898 rows), with the same bits."""
+        return chunks_of(n_rows, 8 * (self.n_features_in_ + 3 * self.n_outputs_))
 
     def _predict_rows(self, X):
         Xs = self.x_scaler_.transform(X)           # a ValueError naming X where it overflows
