@@ -6,8 +6,10 @@ These two functions are what :class:`~bcdnet.network.Network` and
 :func:`curvature_product` gives the Hessian (or Gauss–Newton) product along a direction in
 (params, scales) space.  Both run only layers ``start..L`` on ``A_in``, the input of layer
 ``start`` (the frozen prefix; docs/design.rst, section Architecture), and restrict the
-parameter part to a block when one is given.  ``net`` is anything with ``layers``, ``loss``, ``xp``, ``dtype``,
-``param_slices``, ``scale_slices``, ``n_params`` and ``scales`` (a Network).
+parameter part to a block when one is given.  ``net`` is anything with ``layers``,
+``loss``, ``xp``, ``dtype``, ``param_slices``, ``scale_slices``, ``n_params`` and
+``scales`` (a Network).  :func:`predictions` gives ``Network.predict`` its output, split
+the same way.
 
 Large evaluations run in row blocks, at once where the thread policy allows, and each block
 in row tiles one after the other, small enough for a layer's arrays to stay in cache; the
