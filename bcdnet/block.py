@@ -23,11 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import passes
-from ._row_blocks import row_chunks
 from ._threads import objective_threads
 from ._validation import check_vector
 from .backend import asarray
-from .evaluation import curvature_product, evaluate, quiet_overflow
+from .evaluation import curvature_product, evaluate, forward_rows, quiet_overflow
 
 __all__ = ["Block", "BlockObjective"]
 
@@ -124,23 +123,13 @@ class BlockObjective:
         if first == 0:
             return self.X
         if self._prefix_is_stale():
-            self._prefix_out = self._forward_prefix(first)
+            # in row chunks: beyond the output, one chunk's buffers, not every layer's arrays
+            self._prefix_out = forward_rows(self.net.layers[:first], self.X,
+                                            self._prefix_tape, self.net.xp)
             self._prefix_params = self.net.params[:self.net.param_slices[first].start].copy()
             self._prefix_scales = self.net.scales[:self.net.scale_slices[first].start].copy()
             self.n_prefix_evaluations += 1
         return self._prefix_out
-
-    def _forward_prefix(self, first: int):
-        """Layers ``0..first-1`` on ``X``, in row chunks into one array (``row_chunks``): the
-        memory beyond the output is one chunk's buffers, not every prefix layer's arrays."""
-        X, layers, tape = self.X, self.net.layers[:first], self._prefix_tape
-        chunks = row_chunks(X.shape[0], self.net.sizes[:first + 1], self.net.dtype.itemsize)
-        if len(chunks) == 1:
-            return passes.forward(layers, X, tape)
-        out = self.net.xp.empty((X.shape[0], self.net.sizes[first]), dtype=self.net.dtype)
-        for rows in chunks:
-            out[rows] = passes.forward(layers, X[rows], tape)
-        return out
 
     def _inputs(self, batch):
         A_in = self.prefix_output()

@@ -27,7 +27,7 @@ from . import passes
 from ._row_blocks import row_blocks, row_chunks, row_tiles, run_blocks
 from .backend import is_host_array
 
-__all__ = ["evaluate", "curvature_product", "predictions", "quiet_overflow"]
+__all__ = ["evaluate", "curvature_product", "predictions", "forward_rows", "quiet_overflow"]
 
 
 def _views(vector, slices, first=0):
@@ -258,13 +258,20 @@ def predictions(net, X, tape):
 
 def _predict(net, X, Y, w, tape):
     """:func:`predictions` on one block of rows (``Y`` and ``w`` unused: None)."""
-    chunks = row_chunks(X.shape[0], net.sizes, net.dtype.itemsize)
+    return forward_rows(net.layers, X, tape, net.xp)
+
+
+def forward_rows(layers, X, tape, xp=np):
+    """``layers`` run on ``X`` in row chunks (``row_chunks``) into an array of its own: the
+    memory beyond ``X`` and the output is one chunk's buffers in ``tape``."""
+    sizes = [X.shape[1]] + [layer.n_out for layer in layers]
+    chunks = row_chunks(X.shape[0], sizes, X.dtype.itemsize)
     if len(chunks) == 1:
-        return passes.forward(net.layers, X, tape).copy()
-    P = net.xp.empty((X.shape[0], net.n_outputs), dtype=net.dtype)
+        return passes.forward(layers, X, tape).copy()
+    out = xp.empty((X.shape[0], sizes[-1]), dtype=X.dtype)
     for rows in chunks:
-        P[rows] = passes.forward(net.layers, X[rows], tape)
-    return P
+        out[rows] = passes.forward(layers, X[rows], tape)
+    return out
 
 
 #: the functions a row block runs, by the name a helper process is sent
