@@ -8,6 +8,7 @@ For each network of issue 2 (tanh hidden layers, identity output, random data):
   seconds, then ``RUN_LENGTH - 1`` timed: :func:`benchmarks._machine.median_times`), in
   float64 and (bcdnet, PyTorch) float32;
 - ``hvp`` relative to bcdnet's own ``loss_grad``;
+- ``predict`` against PyTorch's forward pass without a graph (float64);
 - the block gradient of the last hidden layer (frozen prefix cached) relative to the full
   ``loss_grad``;
 - a thread table: bcdnet's ``loss_grad`` with the environment's BLAS threads (``None``),
@@ -83,6 +84,30 @@ def torch_loss_grad(net: bn.Network, X, Y):
     return run
 
 
+def torch_predict(net: bn.Network, X):
+    """A PyTorch closure computing the same network's output without a graph, or None."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    Ws = [torch.tensor(layer.W.copy()) for layer in net.layers]
+    bs = [torch.tensor(layer.b.copy()) for layer in net.layers]
+    Xt = torch.from_numpy(X.astype(net.dtype))
+
+    def run():
+        with torch.no_grad():
+            A = Xt
+            for i, (W, b) in enumerate(zip(Ws, bs)):
+                A = torch.addmm(b, A, W)
+                if i < len(Ws) - 1:
+                    A = torch.tanh(A)
+            return A.numpy()
+
+    if not np.allclose(run(), net.predict(X), rtol=1e-10, atol=1e-12):
+        raise RuntimeError("PyTorch's forward pass disagrees with bcdnet's predict")
+    return run
+
+
 def sklearn_loss_grad(net: bn.Network, X, Y):
     """scikit-learn's MLP loss-gradient on the same weights, or None if unavailable."""
     try:
@@ -125,7 +150,13 @@ def measure(name, sizes, n, repeats, seed=0) -> dict:
     fns = {"bcdnet_loss_grad_ms": lambda: net.loss_grad(X, Y),
            "bcdnet_hvp_ms": lambda: net.hvp(X, Y, v),
            "bcdnet_block_grad_ms": lambda: obj(x),
-           "bcdnet_f32_loss_grad_ms": lambda: net32.loss_grad(X32, Y32)}
+           "bcdnet_f32_loss_grad_ms": lambda: net32.loss_grad(X32, Y32),
+           "bcdnet_predict_ms": lambda: net.predict(X)}
+    forward = torch_predict(net, X)
+    if forward is None:
+        row["torch_predict_ms"] = float("nan")
+    else:
+        fns["torch_predict_ms"] = forward
     peers = (("torch", torch_loss_grad, net), ("sklearn", sklearn_loss_grad, net),
              ("torch_f32", torch_loss_grad, net32))
     for peer, make, network in peers:
@@ -252,6 +283,14 @@ def report(default: dict, pinned: dict | None = None) -> str:
         lg, pt = r["bcdnet_f32_loss_grad_ms"], r["torch_f32_loss_grad_ms"]
         lines.append(f"| {r['network']} | {r['N']} | {_fmt(lg)} | {_fmt(pt)} "
                      f"| {_fmt(lg / pt)} |")
+    lines += ["", "## predict, float64 (default environment)", "",
+              "bcdnet's `Network.predict` against PyTorch's forward pass under `torch.no_grad()`.",
+              "", "| network | N | bcdnet predict (ms) | PyTorch (ms) | bcdnet / PyTorch |",
+              "|---|---:|---:|---:|---:|"]
+    for r in rows:
+        ours, theirs = r.get("bcdnet_predict_ms", np.nan), r.get("torch_predict_ms", np.nan)
+        lines.append(f"| {r['network']} | {r['N']} | {_fmt(ours)} | {_fmt(theirs)} "
+                     f"| {_fmt(ours / theirs)} |")
     if default["thread_rows"]:
         lines += ["", "## bcdnet's threads (default environment)", "",
                   "bcdnet's float64 `loss_grad` (ms) with `bcdnet.set_threads(...)`: "
@@ -272,7 +311,8 @@ def report(default: dict, pinned: dict | None = None) -> str:
         "to one thread and runs large evaluations in row blocks, blocks 1.. in helper "
         "processes that have no GIL to share (`bcdnet/_row_blocks.py`, "
         "`bcdnet/_row_processes.py`; the blocks never depend on the threads or on where "
-        "they run, so neither do the results); ensembles train in worker processes; float64 tanh comes from a "
+        "they run, so neither do the results), each block in row tiles small enough for a "
+        "layer's arrays to stay in the level-2 cache (`row_tiles`); ensembles train in worker processes; float64 tanh comes from a "
         "table-driven `expm1` where NumPy's `tanh` is "
         "slow (`bcdnet/_tanh.py`); column sums are BLAS products with a ones vector; "
         "the Hessian-vector product runs each layer's R-pass right behind its ordinary pass "
